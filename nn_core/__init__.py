@@ -1,0 +1,1 @@
+"""Digit Lab engine: a from-scratch NumPy neural network for MNIST-style data (no Streamlit here)."""
