@@ -1,0 +1,129 @@
+"""Optimizers with ``step(params, grads)`` over name-keyed dicts; state is kept per parameter name.
+
+All updates are in place on float32 arrays, with state and scratch buffers made on the first
+step for each name. ``lr`` is an attribute, so a schedule (or a person) can change it between
+steps. Momentum follows the common form ``v = mu * v + g; p -= lr * v`` (Nesterov:
+``p -= lr * (g + mu * v)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+
+
+class Optimizer:
+    """Base: per-name state buffers."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = float(lr)
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+
+    def _state(self, name: str, like: np.ndarray, *keys: str) -> dict[str, np.ndarray]:
+        st = self.state.get(name)
+        if st is None:
+            st = {key: np.zeros_like(like) for key in (*keys, "tmp")}
+            self.state[name] = st
+        return st
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        for name, p in params.items():
+            self._update(name, p, grads[name])
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Plain gradient descent ``p -= lr * g``."""
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        tmp = self._state(name, p)["tmp"]
+        np.multiply(g, self.lr, out=tmp)
+        p -= tmp
+
+
+class Momentum(Optimizer):
+    """SGD with (optionally Nesterov) momentum ``mu``."""
+
+    def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False) -> None:
+        super().__init__(lr)
+        self.momentum = float(momentum)
+        self.nesterov = nesterov
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        st = self._state(name, p, "v")
+        v, tmp = st["v"], st["tmp"]
+        v *= self.momentum
+        v += g
+        if self.nesterov:
+            np.multiply(v, self.momentum, out=tmp)
+            tmp += g
+        else:
+            np.copyto(tmp, v)
+        tmp *= self.lr
+        p -= tmp
+
+
+class RMSprop(Optimizer):
+    """``s = rho * s + (1 - rho) * g**2; p -= lr * g / (sqrt(s) + eps)``."""
+
+    def __init__(self, lr: float, rho: float = 0.9, eps: float = 1e-7) -> None:
+        super().__init__(lr)
+        self.rho, self.eps = float(rho), float(eps)
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        st = self._state(name, p, "s")
+        s, tmp = st["s"], st["tmp"]
+        s *= self.rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.rho
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= self.lr
+        p -= tmp
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (Kingma & Ba, 2015)."""
+
+    def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> None:
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.t: dict[str, int] = {}
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        st = self._state(name, p, "m", "v")
+        m, v, tmp = st["m"], st["v"], st["tmp"]
+        t = self.t[name] = self.t.get(name, 0) + 1
+        m *= self.beta1
+        np.multiply(g, 1.0 - self.beta1, out=tmp)
+        m += tmp
+        v *= self.beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.beta2
+        v += tmp
+        # p -= lr_t * m / (sqrt(v) + eps_t), the bias corrections folded into lr_t and eps_t
+        correction = np.sqrt(1.0 - self.beta2**t)
+        lr_t = self.lr * correction / (1.0 - self.beta1**t)
+        np.sqrt(v, out=tmp)
+        tmp += self.eps * correction
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr_t
+        p -= tmp
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.9) -> Optimizer:
+    """Build an optimizer from its name (one of ``OPTIMIZERS``)."""
+    if name == "sgd":
+        return SGD(lr)
+    if name in ("momentum", "nesterov"):
+        return Momentum(lr, momentum, nesterov=name == "nesterov")
+    if name == "rmsprop":
+        return RMSprop(lr)
+    if name == "adam":
+        return Adam(lr)
+    raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")
