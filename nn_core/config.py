@@ -112,12 +112,18 @@ class TrainConfig:
             raise ConfigError(f"momentum must be in [0, 1) (0.9 is typical), got {self.momentum}")
         if not (math.isfinite(self.weight_decay) and 0.0 <= self.weight_decay <= 1.0):
             raise ConfigError(f"weight decay must be in [0, 1] (1e-4 is typical), got {self.weight_decay}")
-        if self.decay < 0 or self.step_epochs < 1 or not 0.0 < self.gamma <= 1.0:
-            raise ConfigError("schedule settings: decay >= 0, step every >= 1 epoch, 0 < gamma <= 1")
+        if not (math.isfinite(self.decay) and self.decay >= 0):
+            raise ConfigError(
+                f"the inverse-schedule decay must be a number >= 0 (try 1e-4), got {self.decay}"
+            )
+        if self.step_epochs < 1 or not 0.0 < self.gamma <= 1.0:
+            raise ConfigError("schedule settings: step every >= 1 epoch, 0 < gamma <= 1")
         if self.train_size < 0:
             raise ConfigError(f"the training-subset size cannot be negative, got {self.train_size}")
         if not 0.0 <= self.val_fraction <= 0.5:
             raise ConfigError(f"the validation fraction must be in [0, 0.5], got {self.val_fraction}")
+        if self.seed < 0:
+            raise ConfigError(f"the random seed must be 0 or more, got {self.seed}")
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
