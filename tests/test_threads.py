@@ -1,0 +1,52 @@
+"""Tests for nn_core.threads: BLAS thread limiting and restoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nn_core.threads import blas_threads, limit_blas_threads, threads_for_batch
+
+needs_blas_control = pytest.mark.skipif(
+    blas_threads() is None, reason="NumPy's BLAS thread count is not controllable here"
+)
+
+
+@needs_blas_control
+def test_limit_sets_one_thread_inside_and_restores_after():
+    before = blas_threads()
+    with limit_blas_threads(1):
+        assert blas_threads() == 1
+        a = np.ones((64, 64), dtype=np.float32)
+        np.testing.assert_allclose(a @ a, 64.0)  # products still work
+    assert blas_threads() == before
+
+
+@needs_blas_control
+def test_limit_restores_after_an_exception():
+    before = blas_threads()
+    with pytest.raises(RuntimeError), limit_blas_threads(1):
+        assert blas_threads() == 1
+        raise RuntimeError("boom")
+    assert blas_threads() == before
+
+
+@needs_blas_control
+def test_limit_never_raises_the_count_above_the_default():
+    before = blas_threads()
+    with limit_blas_threads(before + 8):
+        assert blas_threads() == before
+
+
+def test_none_leaves_the_count_alone():
+    before = blas_threads()
+    with limit_blas_threads(None):
+        assert blas_threads() == before
+    assert blas_threads() == before
+
+
+def test_threads_for_batch():
+    assert threads_for_batch(32, 784) == 1
+    assert threads_for_batch(1, 128) == 1
+    assert threads_for_batch(512, 784) is None
+    assert threads_for_batch(128, 256) is None  # the measured tie goes to the default
