@@ -17,6 +17,12 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10
     """Counts of shape (n_classes, n_classes): row = true class, column = predicted class."""
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
+    for labels in (y_true, y_pred):  # out-of-range labels would land silently in another cell
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(
+                f"labels must be 0 to {n_classes - 1}, got {labels.min()} to {labels.max()}: "
+                "pass the right n_classes"
+            )
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(
         n_classes, n_classes
     )
