@@ -23,6 +23,11 @@ import numpy as np
 
 EPS = 1e-3
 TOL = 5e-3
+# Through a whole network the float32 rounding of the loss (~1e-7 of it) is divided by the step
+# while the first layers' gradients are small, so network checks take a larger step and keep every
+# ReLU input at least KINK_MARGIN from 0, so that no step crosses the kink.
+NET_EPS = 3e-3
+KINK_MARGIN = 0.05
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = EPS) -> np.ndarray:
