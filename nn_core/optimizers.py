@@ -8,6 +8,8 @@ steps. Momentum follows the common form ``v = mu * v + g; p -= lr * v`` (Nestero
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
@@ -107,7 +109,7 @@ class Adam(Optimizer):
         tmp *= 1.0 - self.beta2
         v += tmp
         # p -= lr_t * m / (sqrt(v) + eps_t), the bias corrections folded into lr_t and eps_t
-        correction = np.sqrt(1.0 - self.beta2**t)
+        correction = math.sqrt(1.0 - self.beta2**t)  # a Python float keeps the loops below in float32
         lr_t = self.lr * correction / (1.0 - self.beta1**t)
         np.sqrt(v, out=tmp)
         tmp += self.eps * correction

@@ -8,6 +8,7 @@ m_hat / v_hat, which the implementation folds into its step size).
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -155,3 +156,26 @@ def test_make_optimizer():
     assert isinstance(make_optimizer("adam", 0.1), Adam)
     with pytest.raises(ValueError, match="sgd, momentum, nesterov, rmsprop, adam"):
         make_optimizer("adagrad", 0.1)
+
+
+@pytest.mark.parametrize("factory", ALL, ids=NAMES)
+def test_a_step_allocates_no_array_data(factory):
+    """After the first step made the state, a step works in place and in float32: no temporaries.
+
+    (A float64 scalar in an in-place float32 operation, for example, makes NumPy run the loop in
+    float64 through cast buffers of tens of kilobytes.)
+    """
+    opt = factory()
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal(100_000).astype(np.float32)  # 400 kB
+    g = rng.standard_normal(100_000).astype(np.float32)
+    opt.step({"w": p}, {"w": g})
+    opt.step({"w": p}, {"w": g})
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        opt.step({"w": p}, {"w": g})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 4_000, f"a step allocated {peak - before} bytes for a 400 kB parameter"
