@@ -85,6 +85,7 @@ class Trainer:
         self._perm = np.arange(n)
         self._X_aug = np.empty_like(self.X) if config.augment else None
         self._snapshot = network.get_weights()
+        self._snapshot_step = 0
         self._alloc_batch_buffers()
 
     @property
@@ -125,6 +126,7 @@ class Trainer:
         """Train one epoch over a fresh shuffle and return its record (also kept in ``history``)."""
         cfg, net = self.config, self.network
         self._snapshot = {k: np.copy(v) for k, v in net.params().items()}
+        self._snapshot_step = self.step
         X = self.X
         if self._X_aug is not None and cfg.augment:
             from nn_core.augment import AugmentConfig, augment_batch
@@ -179,6 +181,7 @@ class Trainer:
         self.network.set_weights(self._snapshot)
         self.optimizer = make_optimizer(self.config.optimizer, self.config.lr, self.config.momentum)
         lr = self.current_lr()
+        self.step = self._snapshot_step  # the schedule goes back to the restored epoch's end too
         raise TrainingDiverged(
             f"Training diverged in epoch {self.epoch + 1}, batch {batch}: the loss became {value}. "
             f"The learning rate ({lr:g} with {self.config.optimizer}) is most likely too high: try {lr / 10:g}. "
