@@ -118,8 +118,12 @@ class Trainer:
 
     def current_lr(self) -> float:
         c = self.config
-        return learning_rate(
-            c.schedule, c.lr, self.step, self.steps_per_epoch, c.epochs, c.decay, c.step_epochs, c.gamma
+        # a Python float: a NumPy float64 rate (from a NumPy-built slider, say) would run the float32
+        # updates in float64 through cast buffers
+        return float(
+            learning_rate(
+                c.schedule, c.lr, self.step, self.steps_per_epoch, c.epochs, c.decay, c.step_epochs, c.gamma
+            )
         )
 
     def run_epoch(self, on_batch: BatchCallback | None = None) -> EpochMetrics:

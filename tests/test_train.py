@@ -200,7 +200,11 @@ def test_parameters_stay_float32_and_callers_data_is_untouched():
     X, y = blobs(50)
     X_before, y_before = X.copy(), y.copy()
     net = small_net(dropout=0.2)
-    list(train(net, small_config(epochs=2, optimizer="rmsprop", lr=0.001, weight_decay=1e-3), X, y))
+    # a NumPy float64 rate must not turn the float32 updates into float64 arithmetic
+    config = small_config(epochs=2, optimizer="rmsprop", lr=np.float64(0.001), weight_decay=1e-3)
+    trainer = Trainer(net, config, X, y)
+    list(trainer)
+    assert type(trainer.optimizer.lr) is float
     for name, p in net.params().items():
         assert p.dtype == np.float32 and net.grads()[name].dtype == np.float32
     np.testing.assert_array_equal(X, X_before)
