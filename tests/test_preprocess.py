@@ -141,6 +141,15 @@ def test_rgba_canvas_with_transparent_background():
     np.testing.assert_allclose(preprocess_digit(transparent), expected, atol=1e-5)
 
 
+def test_canvas_png_bytes_match_the_canvas_array():
+    """The drawing component hands over either the RGBA array or the PNG bytes of the same canvas."""
+    gray = draw_digit(SEVEN, width=18)
+    canvas = np.dstack([np.full_like(gray, 255)] * 3 + [gray])  # transparent sheet, white paint
+    buffer = io.BytesIO()
+    Image.fromarray(canvas, "RGBA").save(buffer, "PNG")
+    np.testing.assert_allclose(preprocess_file(buffer.getvalue()), preprocess_digit(canvas), atol=1e-5)
+
+
 def test_photo_on_uneven_noisy_paper_matches_clean_drawing():
     """Pencil halves the paper's brightness; the light falls off across the sheet by more than that."""
     h, w = 400, 300
