@@ -114,7 +114,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _print_evaluation(result: dict[str, Any], saved: SavedModel, info: DatasetInfo) -> None:
-    epochs = f", {len(saved.history)} epochs" if saved.history else ""
+    n = len(saved.history)
+    epochs = f", {n} epoch{'s' * (n != 1)}" if n else ""
     print(f"model {result['model']}: {describe_model(saved.network.config)}{epochs}")
     if result["trained_on"] != result["dataset"]:
         print(f"note: the model was trained on {result['trained_on']}, not {result['dataset']}")

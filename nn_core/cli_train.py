@@ -238,7 +238,7 @@ class TextReport:
     def finish(self, s: dict[str, Any], n_test: int, wanted_save: bool) -> None:
         print(
             f"test accuracy {100 * s['test_accuracy']:.2f}% on {n_test:,} images  "
-            f"(test loss {_loss_text(s['test_loss'])}, {s['epochs']} epochs in {s['seconds']:.2f} s of training, "
+            f"(test loss {_loss_text(s['test_loss'])}, {s['epochs']} epoch{'s' * (s['epochs'] != 1)} in {s['seconds']:.2f} s of training, "
             f"{s['wall_seconds']:.2f} s in all)"
         )
         if s["saved"]:
