@@ -189,7 +189,11 @@ class Trainer:
         raise TrainingDiverged(
             f"Training diverged in epoch {self.epoch + 1}, batch {batch}: the loss became {value}. "
             f"The learning rate ({lr:g} with {self.config.optimizer}) is most likely too high: try {lr / 10:g}. "
-            f"The model keeps its weights from the end of epoch {self.epoch}."
+            + (
+                f"The model keeps its weights from the end of epoch {self.epoch}."
+                if self.epoch
+                else "The model keeps its initial weights."
+            )
         )
 
     def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int = 4096) -> tuple[float, float]:
