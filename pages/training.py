@@ -1,6 +1,70 @@
-"""Placeholder while the page is built."""
+"""Training playground: choose a network and its training, watch it learn live, look at what it learnt.
+
+Training runs in a background thread per run (ui/training_worker.py); this page draws the controls,
+drives runs through callbacks and polls the selected run from a fragment (ui/training_live.py).
+Runs belong to the owner id in the URL and are saved to disk after every epoch.
+"""
 
 import streamlit as st
 
-st.title("training")
-st.info("This page is being built.")
+from nn_core.config import ConfigError
+from nn_core.data import DataError
+from ui import training_analysis as analysis
+from ui import training_controls as controls
+from ui import training_live as live
+from ui import training_params as tp
+from ui import training_registry as reg
+from ui import training_runs as runs
+from ui import training_state as state
+from ui.data import download_panel, show_data_error
+
+st.title("Training playground")
+st.caption(
+    "Build a multi-layer perceptron, train it on 28x28 images and watch the loss and accuracy after every epoch. "
+    "Runs keep going while you use the other pages, and are saved as they go."
+)
+
+owner = state.ensure_owner()
+controls.init_controls()
+for problem in st.session_state.pop(controls.PROBLEMS, []):
+    st.warning(
+        f"A setting in the link was not usable and was left out. {problem}", icon=":material/link_off:"
+    )
+state.show_flash()
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    st.subheader("Settings")
+    values = controls.render_controls()
+    error = None
+    try:
+        model_config, train_config = tp.build_configs(values)
+    except ConfigError as err:
+        error = str(err)
+    if error:
+        st.error(f"These settings cannot be trained: {error}.", icon=":material/block:")
+    else:
+        for note in tp.advice(values, tp.count_params(model_config.hidden)):
+            st.caption(f":material/lightbulb: {note}")
+        st.caption(f"{tp.count_params(model_config.hidden):,} weights and biases to learn.")
+controls.mirror_to_url(values, owner)
+
+workers = reg.owner_workers(owner)
+state.register_models(workers)
+with right:
+    data_ready = download_panel(values["dataset"], key="train_download_data")
+    view = live.render_run_panel(owner, workers, can_start=data_ready and error is None)
+
+if view is not None:
+    st.divider()
+    tab_analysis, tab_compare, tab_files = st.tabs(["Test-set analysis", "Compare runs", "Files and sharing"])
+    with tab_analysis:
+        worker = reg.get_worker(view.run_id, owner)
+        try:
+            analysis.render_analysis(view, worker.snapshot() if worker else None)
+        except DataError as err:
+            show_data_error(err)
+    with tab_compare:
+        runs.render_compare(workers)
+    with tab_files:
+        runs.render_files(owner, view, controls.share_query(values))

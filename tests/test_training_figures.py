@@ -1,0 +1,107 @@
+"""Playground figures: curves, overlays, confusion matrix, per-class bars, weight mosaics, galleries."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nn_core.train import EpochMetrics
+from ui import training_figures as tf
+
+
+def _history(n: int, val: bool = True, offset: float = 0.0) -> list[EpochMetrics]:
+    return [
+        EpochMetrics(
+            e,
+            1 / e + offset,
+            0.8 + e / 100,
+            1.2 / e if val else None,
+            0.75 + e / 100 if val else None,
+            0.1,
+            0.5,
+            1e4,
+        )
+        for e in range(1, n + 1)
+    ]
+
+
+def test_curve_figure_has_one_point_per_epoch_for_train_and_validation():
+    fig = tf.curve_figure(_history(4), "loss", planned_epochs=10)
+    assert [t.name for t in fig.data] == ["training", "validation"]
+    assert list(fig.data[0].x) == [1, 2, 3, 4]
+    assert fig.data[0].y[1] == pytest.approx(0.5) and fig.data[1].y[3] == pytest.approx(0.3)
+    assert tuple(fig.layout.xaxis.range) == (0.5, 10.5)  # room for the epochs still to come
+    assert fig.layout.hovermode == "x unified"
+
+
+def test_curve_figure_without_validation_or_history():
+    fig = tf.curve_figure(_history(3, val=False), "acc")
+    assert [t.name for t in fig.data] == ["training"]
+    assert fig.layout.yaxis.tickformat == ".0%"
+    assert len(tf.curve_figure([], "acc", planned_epochs=3).data) == 1  # an empty training trace, axes ready
+
+
+def test_compare_figure_draws_one_line_per_run_and_skips_missing_metrics():
+    runs = [("Run 1", _history(3)), ("Run 2", _history(5, offset=1.0)), ("Run 3", _history(2, val=False))]
+    fig = tf.compare_figure(runs, "train_loss")
+    assert [t.name for t in fig.data] == ["Run 1", "Run 2", "Run 3"]
+    assert len(fig.data[1].x) == 5 and fig.data[1].y[0] == pytest.approx(2.0)
+    assert len({t.line.color for t in fig.data}) == 3
+    assert [t.name for t in tf.compare_figure(runs, "val_acc").data] == ["Run 1", "Run 2"]
+
+
+def test_confusion_figure_splits_errors_from_correct_and_makes_cells_clickable():
+    confusion = np.array([[50, 2, 0], [5, 40, 1], [0, 0, 30]])
+    fig = tf.confusion_figure(confusion, ["a", "b", "c"])
+    errors, correct, cells = fig.data
+    assert math.isnan(errors.z[0][0]) and errors.z[1][0] == 5
+    assert correct.z[2][2] == 30 and math.isnan(correct.z[0][1])
+    assert len(cells.x) == 9 and cells.mode == "markers"
+    # the clickable marker of row 1, column 0 sits on that cell and carries its count
+    i = next(i for i in range(9) if cells.y[i] == 1 and cells.x[i] == 0)
+    assert list(cells.customdata[i]) == [1, 0, 5]
+    assert list(fig.layout.xaxis.ticktext) == ["a", "b", "c"]
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_per_class_figure_labels_each_class():
+    recall = np.array([0.99, 0.5, np.nan])
+    fig = tf.per_class_figure(recall, ["0", "1", "2"])
+    assert list(fig.data[0].x) == ["0", "1", "2"]
+    assert list(fig.data[0].text) == ["99.0%", "50.0%", ""]
+    assert fig.layout.yaxis.range[0] == pytest.approx(0.4)
+
+
+def test_weights_mosaic_places_each_unit_as_a_scaled_tile():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((784, 10)).astype(np.float32)
+    mosaic = tf.weights_mosaic(W, max_units=10, cols=4)
+    assert mosaic.shape == (3 * 29 - 1, 4 * 29 - 1)
+    tile = mosaic[29:57, 29:57]  # unit 5: row 1, column 1
+    np.testing.assert_allclose(tile, W[:, 5].reshape(28, 28) / np.abs(W[:, 5]).max(), rtol=1e-6)
+    assert np.isnan(mosaic[28, :]).all()  # the gap between tile rows
+    assert np.isnan(mosaic[2 * 29 :, 2 * 29 :]).all()  # no units 10 and 11
+    assert np.nanmax(np.abs(mosaic)) == pytest.approx(1.0)
+
+
+def test_weights_mosaic_survives_a_dead_unit_and_caps_the_count():
+    W = np.zeros((784, 100), dtype=np.float32)
+    mosaic = tf.weights_mosaic(W, max_units=64, cols=8)
+    assert mosaic.shape == (8 * 29 - 1, 8 * 29 - 1)
+    assert np.nanmax(np.abs(mosaic)) == 0
+    assert "64 of 100" in tf.weights_figure(W).layout.title.text
+
+
+def test_gallery_html_inlines_each_image_with_its_caption():
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    images[1, 5, 7] = 255
+    html = tf.gallery_html(images, ["3→5 <99%>", "ok"])
+    assert html.count("<img") == 2 and "3→5 &lt;99%&gt;" in html
+    uri = html.split('src="')[2].split('"')[0]
+    decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+    np.testing.assert_array_equal(decoded, images[1])

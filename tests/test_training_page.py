@@ -1,0 +1,135 @@
+"""The Training playground page under AppTest: controls to config, presets, URL, invalid input, a run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nn_core import runstore
+from ui import training_registry as reg
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/training.py"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
+    yield tmp_path
+    reg.forget_all()
+
+
+def _open(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def test_page_opens_with_defaults_and_mirrors_them_into_the_url():
+    at = _open()
+    assert at.title[0].value == "Training playground"
+    assert at.number_input(key="train_w_width_0").value == 128
+    assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
+    params = at.query_params
+    owner = params["owner"][0] if isinstance(params["owner"], list) else params["owner"]
+    assert runstore.is_valid_id(owner)
+    lr = params["lr"][0] if isinstance(params["lr"], list) else params["lr"]
+    assert lr == "0.05"
+    assert at.button(key="train_start") is not None
+
+
+def test_url_parameters_restore_the_controls_seed_included():
+    at = _open(
+        {"hidden": "64-32", "act": "tanh-relu", "lr": "0.003", "opt": "adam", "seed": "42", "n": "2000"}
+    )
+    assert at.number_input(key="train_w_width_0").value == 64
+    assert at.number_input(key="train_w_width_1").value == 32
+    assert at.selectbox(key="train_w_act_0").value == "tanh"
+    assert at.selectbox(key="train_w_optimizer").value == "adam"
+    assert at.select_slider(key="train_w_lr").value == pytest.approx(0.003)
+    assert at.number_input(key="train_w_seed").value == 42
+    assert at.slider(key="train_w_train_size").value == 2000
+    assert not at.warning
+
+
+def test_bad_url_parameters_are_explained_not_crashed_on():
+    at = _open({"lr": "fast", "hidden": "0-5", "opt": "lion"})
+    warnings = _texts(at.warning)
+    assert "lr=fast" in warnings and "hidden=0-5" in warnings and "opt=lion" in warnings
+    assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
+    assert at.number_input(key="train_w_width_0").value == 128
+
+
+def test_choosing_a_preset_fills_every_control():
+    at = _open()
+    at.selectbox(key="train_w_preset").select("nielsen").run()
+    assert not at.exception
+    assert [at.number_input(key=f"train_w_width_{i}").value for i in range(2)] == [30, 25]
+    assert at.selectbox(key="train_w_act_1").value == "sigmoid"
+    assert at.selectbox(key="train_w_output").value == "sigmoid"
+    assert at.selectbox(key="train_w_loss").value == "mse"
+    assert at.select_slider(key="train_w_lr").value == pytest.approx(1.3)
+    assert at.number_input(key="train_w_batch_size").value == 10
+    assert at.number_input(key="train_w_epochs").value == 50
+    assert not at.error
+    at.number_input(key="train_w_seed").set_value(9).run()
+    assert "Settings changed since choosing the preset" in _texts(at.caption)
+
+
+def test_an_invalid_combination_is_explained_and_blocks_start():
+    at = _open()
+    at.selectbox(key="train_w_output").select("sigmoid").run()
+    assert not at.exception
+    assert "cross-entropy needs a softmax output" in _texts(at.error)
+    assert at.button(key="train_start").disabled
+
+
+def test_layers_can_be_added_and_removed():
+    at = _open({"hidden": "64", "act": "tanh"})
+    at.button[[b.label for b in at.button].index("Add a layer")].click().run()
+    assert at.number_input(key="train_w_width_1").value == 64
+    at.number_input(key="train_w_width_1").set_value(20).run()
+    at.button(key="train_del_layer_0").click().run()
+    assert not at.exception
+    assert at.number_input(key="train_w_width_0").value == 20
+    assert len([n for n in at.number_input if n.key and n.key.startswith("train_w_width_")]) == 1
+    at.button(key="train_del_layer_0").click().run()
+    assert "at least one hidden layer" in _texts(at.error)
+
+
+def test_settings_survive_a_page_switch():
+    at = _open()
+    at.number_input(key="train_w_seed").set_value(7).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert at.number_input(key="train_w_seed").value == 7
+
+
+@pytest.mark.real_data
+def test_a_small_run_trains_and_is_analysed(mnist_root):
+    at = _open({"n": "1000", "epochs": "2", "hidden": "16", "val": "0.1"})
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    owner = at.session_state["train_owner"]
+    (worker,) = reg.owner_workers(owner)
+    deadline = time.monotonic() + 60
+    while worker.is_running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.run()
+    assert not at.exception, at.exception
+    assert worker.view().status == "finished" and worker.view().epochs_done == 2
+    assert "Finished: 2 epochs" in _texts(at.markdown)
+    assert "Test accuracy" in _texts(at.metric) or any(m.label == "Test accuracy" for m in at.metric)
+    assert runstore.load_run(worker.record.run_id).owner == owner
+    # the run is offered to the Draw page as a live model
+    assert worker.record.run_id in at.session_state["live_models"]

@@ -1,0 +1,209 @@
+"""Background training workers: state transitions, saving each epoch, reset, divergence, owners, restarts."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from nn_core import runstore
+from nn_core.config import ConfigError, ModelConfig, TrainConfig
+from nn_core.experiment import TrainingData, new_network
+from ui import training_registry as reg
+from ui import training_worker as tw
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
+    yield tmp_path
+    reg.forget_all()
+
+
+@pytest.fixture(scope="module")
+def data() -> TrainingData:
+    """A small learnable problem: labels are the argmax of a fixed random projection."""
+    rng = np.random.default_rng(0)
+    X = rng.random((500, 784), dtype=np.float32)
+    y = (X @ rng.standard_normal((784, 10)).astype(np.float32)).argmax(axis=1)
+    return TrainingData(X[:300], y[:300], X[300:400], y[300:400], X[400:], y[400:])
+
+
+MODEL = ModelConfig(hidden=(16,))
+
+
+def _make(data, owner="owner-a", name="Run 1", **train) -> tw.RunWorker:
+    config = TrainConfig(**{"epochs": 3, "batch_size": 32, "lr": 0.05, **train})
+    return reg.new_run(owner, name, MODEL, config, data)
+
+
+def _wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_run_trains_to_its_planned_epochs_and_saves_each(data):
+    worker = _make(data)
+    fn = lambda config: data  # noqa: E731
+    assert worker.view().status == "ready"
+    assert worker.resume(fn) is None
+    worker.join(30)
+    view = worker.view()
+    assert view.status == "finished"
+    assert [r.epoch for r in view.history] == [1, 2, 3]
+    assert len(view.epoch_ended_at) == 3 and view.epoch_ended_at == tuple(sorted(view.epoch_ended_at))
+    assert view.test is not None and view.test["epoch"] == 3 and 0 <= view.test["acc"] <= 1
+    on_disk = runstore.load_run(view.run_id)
+    assert on_disk.status == "finished" and len(on_disk.history) == 3
+    saved = runstore.load_run_model(view.run_id).network
+    for name, value in worker.snapshot().params().items():
+        np.testing.assert_array_equal(saved.params()[name], value)
+    assert "planned epochs" in worker.resume(fn)
+
+
+def test_plus_one_epoch_trains_one_epoch_at_a_time_even_past_the_plan(data):
+    worker, fn = _make(data, epochs=2), (lambda c: data)
+    for expected_status in ("paused", "finished", "finished"):
+        before = worker.view().epochs_done
+        assert worker.step(fn) is None
+        worker.join(30)
+        view = worker.view()
+        assert view.epochs_done == before + 1
+        assert view.status == expected_status
+        assert len(runstore.load_run(view.run_id).history) == before + 1
+    assert worker.view().train_config.epochs == 3  # the plan grew with the extra epoch
+
+
+def test_pause_waits_for_the_epoch_end_and_resume_finishes(data):
+    worker, fn = _make(data, epochs=60, batch_size=10), (lambda c: data)
+    worker.resume(fn)
+    _wait_for(lambda: worker.view().epochs_done >= 1)
+    worker.pause()
+    assert worker.view().pausing
+    worker.join(30)
+    paused = worker.view()
+    assert paused.status == "paused" and 1 <= paused.epochs_done < 60
+    assert runstore.load_run(paused.run_id).status == "paused"
+    worker.resume(fn)
+    worker.join(60)
+    assert worker.view().status == "finished" and worker.view().epochs_done == 60
+
+
+def test_stop_ends_mid_epoch_with_the_last_full_epochs_weights(data):
+    worker, fn = _make(data, epochs=50, batch_size=1), (lambda c: data)
+    worker.resume(fn)
+    _wait_for(lambda: worker.view().epochs_done >= 1 and worker.progress[0] > 20)
+    worker.stop()
+    worker.join(30)
+    view = worker.view()
+    assert view.status == "stopped" and view.epochs_done < 50
+    saved = runstore.load_run_model(view.run_id).network
+    for name, value in worker._trainer.network.params().items():
+        np.testing.assert_array_equal(value, saved.params()[name])
+    assert view.test is not None and view.test["epoch"] == view.epochs_done
+
+
+def test_stop_on_an_idle_run_marks_it_stopped(data):
+    worker = _make(data)
+    worker.stop()
+    assert worker.view().status == "stopped"
+    assert runstore.load_run(worker.view().run_id).status == "stopped"
+
+
+def test_a_new_learning_rate_applies_from_the_next_epoch(data):
+    worker, fn = _make(data, epochs=3, lr=0.05), (lambda c: data)
+    worker.step(fn)
+    worker.join(30)
+    worker.set_lr(0.01)
+    worker.step(fn)
+    worker.join(30)
+    history = worker.view().history
+    assert history[0].lr == pytest.approx(0.05) and history[1].lr == pytest.approx(0.01)
+    assert runstore.load_run(worker.view().run_id).train_config.lr == pytest.approx(0.01)
+    with pytest.raises(ConfigError, match="learning rate"):
+        worker.set_lr(-1.0)
+
+
+def test_reset_gives_the_same_initial_weights_as_a_new_run_with_that_seed(data):
+    worker, fn = _make(data, seed=5), (lambda c: data)
+    initial = {k: v.copy() for k, v in worker.snapshot().params().items()}
+    worker.resume(fn)
+    worker.join(30)
+    assert any(not np.array_equal(initial[k], v) for k, v in worker.snapshot().params().items())
+    worker.reset(fn)
+    view = worker.view()
+    assert view.status == "ready" and view.epochs_done == 0 and view.generation == 1 and view.test is None
+    fresh = new_network(MODEL, view.train_config).params()
+    for name, value in worker.snapshot().params().items():
+        np.testing.assert_array_equal(value, initial[name])
+        np.testing.assert_array_equal(value, fresh[name])
+    assert runstore.load_run(view.run_id).history == []
+
+
+def test_divergence_is_explained_and_keeps_the_last_good_weights(data):
+    worker, fn = (
+        _make(data, epochs=6, batch_size=100, optimizer="sgd", lr=10.0, weight_decay=1.0),
+        (lambda c: data),
+    )
+    worker.resume(fn)
+    worker.join(30)
+    view = worker.view()
+    assert view.status == "diverged"
+    assert "too high" in view.message and "try" in view.message
+    assert all(np.isfinite(p).all() for p in worker.snapshot().params().values())
+    assert view.can_resume
+    worker.set_lr(0.01)  # the advice, followed
+    worker.resume(fn)
+    worker.join(30)
+    assert worker.view().status == "finished"
+
+
+def test_the_snapshot_is_independent_of_the_training_network(data):
+    worker = _make(data)
+    snap = worker.snapshot()
+    worker._trainer.network.params()["0.W"][:] = 0
+    assert np.abs(snap.params()["0.W"]).sum() > 0
+
+
+def test_owners_never_see_each_others_runs(data):
+    a = _make(data, owner="owner-a")
+    b = _make(data, owner="owner-b")
+    assert [w.record.run_id for w in reg.owner_workers("owner-a")] == [a.record.run_id]
+    assert reg.get_worker(b.record.run_id, "owner-a") is None
+    reg.remove_run(b.record.run_id, "owner-a")  # not theirs: nothing happens
+    assert runstore.load_run(b.record.run_id).owner == "owner-b"
+    reg.remove_run(a.record.run_id, "owner-a")
+    assert reg.owner_workers("owner-a") == []
+    assert [w.record.run_id for w in reg.owner_workers("owner-b")] == [b.record.run_id]
+
+
+def test_after_a_restart_runs_are_listed_and_an_interrupted_run_resumes(data):
+    worker, fn = _make(data, epochs=4), (lambda c: data)
+    worker.step(fn)
+    worker.join(30)
+    record = runstore.load_run(worker.record.run_id)
+    record.status = "running"  # as if the app died mid-run
+    runstore.save_run(record)
+    reg.forget_all()
+    (found,) = reg.owner_workers("owner-a")
+    assert found is not worker and found.view().status == "interrupted"
+    assert found.snapshot() is not None
+    found.resume(fn)
+    found.join(30)
+    view = found.view()
+    assert view.status == "finished" and [r.epoch for r in view.history] == [1, 2, 3, 4]
+
+
+def test_idle_trainers_beyond_the_limit_are_released_and_rebuilt(data):
+    fn = lambda c: data  # noqa: E731
+    workers = [_make(data, name=f"Run {i}") for i in range(4)]
+    for i, w in enumerate(workers):
+        w.last_used = float(i)
+    assert reg.release_idle_trainers(keep=2) == 2
+    assert not workers[0].has_trainer() and workers[3].has_trainer()
+    workers[0].resume(fn)
+    workers[0].join(30)
+    assert workers[0].view().status == "finished"
