@@ -3,7 +3,8 @@
 All updates are in place on float32 arrays, with state and scratch buffers made on the first
 step for each name. ``lr`` is an attribute, so a schedule (or a person) can change it between
 steps. Momentum follows the common form ``v = mu * v + g; p -= lr * v`` (Nesterov:
-``p -= lr * (g + mu * v)``).
+``p -= lr * (g + mu * v)``). SGD and momentum updates run through ``nn_core.blas`` (one pass
+per update instead of NumPy's two or three).
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from nn_core.blas import axpby, axpy, flush_tiny
+
+FLUSH_BELOW = 1e-20  # state entries this small move no float32 weight; zeroed before they go subnormal
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 
@@ -37,35 +42,51 @@ class Optimizer:
         raise NotImplementedError
 
 
+def flush_period(decay: float) -> int:
+    """Steps between flushes of a state that decays by ``decay`` per step (0: never needed).
+
+    An entry kept at >= FLUSH_BELOW shrinks by at most 1e10 before the next flush, so it stays
+    above 1e-30, far from float32's subnormal range (below 1.2e-38) even times a small rate.
+    """
+    if not 0.0 < decay < 1.0:
+        return 0
+    return max(1, int(math.log(1e-10) / math.log(decay)))
+
+
 class SGD(Optimizer):
     """Plain gradient descent ``p -= lr * g``."""
 
     def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-        tmp = self._state(name, p)["tmp"]
-        np.multiply(g, self.lr, out=tmp)
-        p -= tmp
+        axpy(-self.lr, g, p, self._state(name, p)["tmp"])
 
 
 class Momentum(Optimizer):
-    """SGD with (optionally Nesterov) momentum ``mu``."""
+    """SGD with (optionally Nesterov) momentum ``mu``.
+
+    Every ``flush_period(mu)`` steps, velocity entries below ``FLUSH_BELOW`` are set to zero: a
+    velocity whose gradient stays zero (a rarely lit border pixel) would otherwise decay into
+    float32's subnormal range, where it slowed the update by 60% after one MNIST epoch.
+    """
 
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
         self.momentum = float(momentum)
         self.nesterov = nesterov
+        self._flush_every = flush_period(self.momentum)
+        self._count: dict[str, int] = {}
 
     def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         st = self._state(name, p, "v")
         v, tmp = st["v"], st["tmp"]
-        v *= self.momentum
-        v += g
-        if self.nesterov:
-            np.multiply(v, self.momentum, out=tmp)
-            tmp += g
+        axpby(1.0, g, self.momentum, v, tmp)  # v = mu * v + g
+        if self.nesterov:  # p -= lr * (g + mu * v)
+            axpy(-self.lr, g, p, tmp)
+            axpy(-self.lr * self.momentum, v, p, tmp)
         else:
-            np.copyto(tmp, v)
-        tmp *= self.lr
-        p -= tmp
+            axpy(-self.lr, v, p, tmp)
+        count = self._count[name] = self._count.get(name, 0) + 1
+        if self._flush_every and count % self._flush_every == 0:
+            flush_tiny(v, tmp, FLUSH_BELOW)
 
 
 class RMSprop(Optimizer):

@@ -21,8 +21,8 @@ _GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", 
 
 
 @cache
-def _openblas() -> tuple[object, object] | None:
-    """Return (setter, getter) ctypes functions of NumPy's OpenBLAS, or None."""
+def openblas_library() -> ctypes.CDLL | None:
+    """The OpenBLAS shared library NumPy loaded (the one with a thread setter), or None."""
     np.ones(1) @ np.ones(1)  # make sure the BLAS library is loaded
     try:
         with open("/proc/self/maps", encoding="utf-8") as maps:
@@ -34,12 +34,21 @@ def _openblas() -> tuple[object, object] | None:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        setter = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
-        getter = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
-        if setter is not None and getter is not None:
-            setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-            return setter, getter
+        if any(hasattr(lib, n) for n in _SETTERS) and any(hasattr(lib, n) for n in _GETTERS):
+            return lib
     return None
+
+
+@cache
+def _openblas() -> tuple[object, object] | None:
+    """Return (setter, getter) ctypes functions of NumPy's OpenBLAS, or None."""
+    lib = openblas_library()
+    if lib is None:
+        return None
+    setter = next(getattr(lib, n) for n in _SETTERS if hasattr(lib, n))
+    getter = next(getattr(lib, n) for n in _GETTERS if hasattr(lib, n))
+    setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
+    return setter, getter
 
 
 @cache
