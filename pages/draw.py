@@ -1,6 +1,64 @@
-"""Placeholder while the page is built."""
+"""Draw & predict: draw a digit (or upload a photo), see what the network sees and what it answers."""
 
 import streamlit as st
 
-st.title("draw")
-st.info("This page is being built.")
+from nn_core.datasets import DATASETS
+from ui.draw_digits import add_digit_form, my_digits_section
+from ui.draw_input import canvas_input, upload_input
+from ui.draw_models import choose_model, load_network
+from ui.draw_panels import look_inside_panel, network_view, prediction_panel
+from ui.models import ModelChoice
+
+st.title("Draw & predict")
+st.markdown(
+    "Draw a digit with the mouse (or upload a photo of one). It is turned into a 28x28 image the way the "
+    "MNIST digits were made, and the network gives a probability for each of the ten classes after every stroke."
+)
+
+choice = choose_model()
+if choice is None:
+    st.stop()
+
+
+def class_names_of(model: ModelChoice) -> tuple[str, ...]:
+    """Class names of the model's dataset (digits when unknown)."""
+    info = DATASETS.get(model.dataset)
+    return info.class_names if info is not None else tuple(str(d) for d in range(10))
+
+
+@st.fragment
+def predict_section(model: ModelChoice) -> None:
+    """Input, what the network sees, the prediction and a look inside; reruns alone after each stroke."""
+    network = load_network(model)
+    if network is None:
+        return
+    names = class_names_of(model)
+    draw_col, seen_col, result_col = st.columns([1.25, 0.9, 1.55], gap="medium")
+    with draw_col:
+        source = st.radio(
+            "Input",
+            ["Draw", "Upload a photo"],
+            key="draw_source",
+            horizontal=True,
+            label_visibility="collapsed",
+        )
+        given = canvas_input() if source == "Draw" else upload_input()
+    with seen_col:
+        network_view(given.digit)
+    with result_col:
+        if given.error:
+            st.error(given.error, icon=":material/error:")
+        elif given.digit is None:
+            st.info(given.hint, icon=":material/draw:")
+        else:
+            prediction = prediction_panel(network, given.digit, names)
+            add_digit_form(given.digit, prediction.top)
+    if given.digit is not None:
+        with st.expander("Look inside the network", icon=":material/neurology:"):
+            look_inside_panel(network, given.digit, prediction, names)
+
+
+predict_section(choice)
+
+st.header("My digits", divider="gray")
+my_digits_section(load_network(choice, quiet=True), choice.label)

@@ -1,0 +1,215 @@
+"""The Draw page under AppTest, with the drawing canvas replaced by a stub that returns a fixed image."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from nn_core.config import ModelConfig
+from nn_core.digitset import add_digit, load_digits
+from nn_core.io import SavedModel, save_model
+from nn_core.network import build_network
+from nn_core.preprocess import preprocess_digit
+from ui import draw_models
+from ui.draw_input import EMPTY_HINT
+from ui.draw_predict import predict_digit
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/draw.py"
+
+
+def _seven() -> np.ndarray:
+    im = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(im).line([(60, 50), (210, 50), (110, 240)], fill=(255, 255, 255, 255), width=20)
+    return np.asarray(im)
+
+
+def _tiny_network(seed: int = 0):
+    return build_network(ModelConfig(hidden=(16,), activations=("relu",)), np.random.default_rng(seed))
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An app home with one small saved model, and an empty data folder."""
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DIGIT_LAB_DATA", str(tmp_path / "data"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def saved_network(home):
+    network = _tiny_network()
+    save_model(home / "models" / "tiny.npz", SavedModel(network))
+    return network
+
+
+@pytest.fixture
+def canvas(monkeypatch):
+    """Replace streamlit_drawable_canvas; set ``canvas.image`` to what the next run 'draws'."""
+    fake = types.ModuleType("streamlit_drawable_canvas")
+    fake.image = None
+    fake.calls = []
+
+    def st_canvas(**kwargs):
+        fake.calls.append(kwargs)
+        return types.SimpleNamespace(image_data=fake.image, json_data={"objects": []})
+
+    fake.st_canvas = st_canvas
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    return fake
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(i.value for i in at.info)
+
+
+def _charts(at: AppTest) -> list:
+    return [e for e in at.get("plotly_chart")]
+
+
+def test_empty_canvas_shows_a_hint_and_no_prediction(home, saved_network, canvas):
+    at = _open()
+    assert not at.exception
+    assert at.title[0].value == "Draw & predict"
+    assert at.selectbox(key="draw_model").value == "tiny"
+    assert any(EMPTY_HINT in i.value for i in at.info)
+    assert _charts(at) == []
+    kwargs = canvas.calls[-1]
+    assert kwargs["return_image_data"] and kwargs["drawing_mode"] == "freedraw"
+    assert (kwargs["width"], kwargs["height"]) == (280, 280)
+    assert kwargs["stroke_color"] == "#FFFFFF" and kwargs["background_color"] == "#000000"
+    assert at.session_state["current_model"] == "tiny"
+
+
+def test_a_drawing_shows_the_networks_answer_and_chart(home, saved_network, canvas):
+    canvas.image = _seven()
+    at = _open()
+    assert not at.exception
+    digit = preprocess_digit(canvas.image, invert=False)
+    expected = predict_digit(saved_network, digit, threshold=0.8)
+    assert expected.headline() in _texts(at)
+    assert len(_charts(at)) >= 1
+    assert at.selectbox[1].value == expected.top  # "This digit is a" starts at the prediction
+    at.slider(key="draw_threshold").set_value(0.5).run()
+    relaxed = predict_digit(saved_network, digit, threshold=0.5)
+    assert relaxed.headline() in _texts(at)
+
+
+def test_brush_slider_and_clear_reach_the_canvas(home, saved_network, canvas):
+    at = _open()
+    at.slider(key="draw_brush").set_value(30).run()
+    assert canvas.calls[-1]["stroke_width"] == 30
+    first_key = canvas.calls[-1]["key"]
+    at.button(key="draw_clear").click().run()
+    assert not at.exception
+    assert canvas.calls[-1]["key"] != first_key  # a new canvas: the drawing is gone
+
+
+def test_adding_and_deleting_my_digits(home, saved_network, canvas):
+    canvas.image = _seven()
+    at = _open()
+    at.selectbox[1].set_value(7).run()
+    at.button(key="draw_add_digit").click().run()
+    assert not at.exception
+    digits = load_digits(home / "digits" / "my-digits.npz")
+    assert digits.labels.tolist() == [7]
+    np.testing.assert_allclose(
+        digits.images[0] / 255.0, preprocess_digit(canvas.image, invert=False), atol=0.5 / 255
+    )
+    assert any("Added a 7" in s.value for s in at.success)
+    assert "1 digits" in _texts(at)
+    assert any(m.label.startswith("Accuracy of tiny") for m in at.metric)
+    at.multiselect(key="draw_digits_delete").set_value([int(digits.ids[0])]).run()
+    at.button(key="draw_digits_delete_button").click().run()
+    assert not at.exception
+    assert len(load_digits(home / "digits" / "my-digits.npz")) == 0
+    assert any("Deleted 1 digit" in s.value for s in at.success)
+
+
+def test_my_digits_are_scored_with_the_chosen_model(home, saved_network, canvas):
+    images = np.random.default_rng(0).integers(0, 256, size=(6, 28, 28), dtype=np.uint8)
+    predicted = saved_network.predict(images.reshape(6, 784))
+    labels = [int(p) for p in predicted[:4]] + [(int(p) + 1) % 10 for p in predicted[4:]]  # two wrong
+    for image, label in zip(images, labels, strict=True):
+        add_digit(image, label)
+    at = _open()
+    assert not at.exception
+    metric = next(m for m in at.metric if m.label.startswith("Accuracy of tiny"))
+    assert metric.value == "66.7%"
+    assert "6 digits" in _texts(at)
+
+
+def test_a_live_run_comes_first_and_a_run_without_weights_says_so(home, saved_network, canvas):
+    live = _tiny_network(seed=1)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state["live_models"] = {"run 3": ("mnist", lambda: live), "run 4": ("mnist", lambda: None)}
+    at.switch_page(PAGE)
+    canvas.image = _seven()
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="draw_model").options[:2] == [
+        "run 3 (playground run, live)",
+        "run 4 (playground run, live)",
+    ]
+    assert at.selectbox(key="draw_model").value == "run 3"
+    expected = predict_digit(live, preprocess_digit(canvas.image, invert=False), 0.8)
+    assert expected.headline() in _texts(at)
+    at.selectbox(key="draw_model").set_value("run 4").run()
+    assert any("no weights yet" in i.value for i in at.info)
+
+
+def test_a_damaged_model_file_gets_a_message(home, canvas):
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "broken.npz").write_bytes(b"not a model")
+    at = _open()
+    assert not at.exception
+    assert any("cannot be used" in e.value for e in at.error)
+
+
+def test_without_models_or_data_the_page_offers_the_download(home, canvas):
+    at = _open()
+    assert not at.exception
+    assert any("default model" in i.value for i in at.info)
+    assert any(b.label == "Download MNIST" for b in at.button)
+    assert not list(at.get("progress"))
+
+
+def test_the_default_model_is_trained_once_with_a_progress_bar(home, canvas, monkeypatch):
+    release = threading.Event()
+    calls = []
+
+    def fake_train(progress=None, **kwargs):
+        calls.append(kwargs)
+        progress(0.5, "Epoch 2 of 4")
+        release.wait(10)
+        return SavedModel(_tiny_network(seed=2))
+
+    monkeypatch.setattr(draw_models, "download_panel", lambda name, key: True)
+    monkeypatch.setattr(draw_models, "train_default_model", fake_train)
+    at = _open()
+    assert not at.exception
+    job = draw_models.default_model_job()
+    assert job.running
+    at.run()  # a rerun while it trains does not start a second training
+    progress = list(at.get("progress"))
+    assert progress and len(calls) == 1
+    release.set()
+    job.thread.join(10)
+    assert (home / "models" / "default-mnist.npz").exists()
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="draw_model").value == "default-mnist"
+    assert len(calls) == 1
