@@ -86,3 +86,55 @@ def threads_for_batch(batch_size: int, widest_layer: int) -> int | None:
     threads win. None means "use the library's default".
     """
     return 1 if batch_size * widest_layer < 128 * 256 else None
+
+
+def set_blas_threads(n: int) -> None:
+    """Set the BLAS thread count to ``n`` (clamped to 1..the default); a no-op without control.
+
+    Use inside ``limit_blas_threads``, which restores the default on the way out.
+    """
+    funcs = _openblas()
+    if funcs is not None:
+        funcs[0](max(1, min(int(n), _default_threads())))
+
+
+class ThreadChooser:
+    """Picks, for one epoch, the faster of one BLAS thread and the default count by timing steps.
+
+    The first ``probe_steps`` steps alternate blocks of ``block`` steps between the candidates
+    (the first step of each block, which pays for the switch, is not counted); the rest of the
+    epoch runs at the candidate with the least time per step. A fixed rule cannot do this: on a
+    quiet 2-core machine two threads win from batch 128 up, but when other processes keep a core
+    busy, a thread pool that waits for it made a 784-128-10 epoch at batch 128 five times slower
+    than one thread did. It does not probe (``probing`` is False) with one candidate (one core, or
+    no thread control) or an epoch too short to pay for it; the caller then keeps its own rule.
+    """
+
+    def __init__(self, steps: int, candidates: tuple[int, ...] | None = None, rounds: int = 2) -> None:
+        default = _default_threads() if _openblas() is not None else 1
+        self.candidates = candidates if candidates is not None else tuple(sorted({1, default}))
+        self.block = max(3, min(10, steps // 25))
+        probing = len(self.candidates) > 1 and steps >= 4 * self.block * len(self.candidates) * rounds
+        self.probe_steps = self.block * len(self.candidates) * rounds if probing else 0
+        self._time = dict.fromkeys(self.candidates, 0.0)
+        self._count = dict.fromkeys(self.candidates, 0)
+        self.choice: int | None = None  # set once probing is over
+
+    @property
+    def probing(self) -> bool:
+        return self.probe_steps > 0
+
+    def threads(self, step: int) -> int:
+        """The thread count to run step ``step`` (0-based) with."""
+        if step < self.probe_steps:
+            return self.candidates[(step // self.block) % len(self.candidates)]
+        if self.choice is None:
+            self.choice = min(self.candidates, key=lambda t: self._time[t] / max(1, self._count[t]))
+        return self.choice
+
+    def record(self, step: int, seconds: float) -> None:
+        """Report how long step ``step`` took."""
+        if step < self.probe_steps and step % self.block:
+            threads = self.candidates[(step // self.block) % len(self.candidates)]
+            self._time[threads] += seconds
+            self._count[threads] += 1

@@ -22,7 +22,7 @@ from nn_core.config import ConfigError, TrainConfig
 from nn_core.network import Network
 from nn_core.optimizers import make_optimizer
 from nn_core.schedules import learning_rate
-from nn_core.threads import limit_blas_threads, threads_for_batch
+from nn_core.threads import ThreadChooser, limit_blas_threads, set_blas_threads, threads_for_batch
 
 BatchCallback = Callable[[int, int], None]  # (batches done, batches in the epoch)
 
@@ -81,6 +81,7 @@ class Trainer:
         self.epoch = 0
         self.step = 0
         self.history: list[EpochMetrics] = []
+        self.blas_threads: int | None = None  # BLAS threads the last epoch settled on (None: not chosen)
         n = len(self.y)
         self._perm = np.arange(n)
         self._X_aug = np.empty_like(self.X) if config.augment else None
@@ -140,9 +141,15 @@ class Trainer:
         n, b, steps = len(self.y), self.batch_size, self.steps_per_epoch
         loss_sum, hits = 0.0, 0
         widest = max((*net.config.hidden, net.config.n_inputs))
+        chooser = ThreadChooser(steps)
+        threads = chooser.threads(0) if chooser.probing else threads_for_batch(b, widest)
         start = time.perf_counter()
-        with limit_blas_threads(threads_for_batch(b, widest)), np.errstate(over="ignore", invalid="ignore"):
+        with limit_blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
             for i in range(steps):
+                if chooser.probing and i <= chooser.probe_steps and chooser.threads(i) != threads:
+                    threads = chooser.threads(i)
+                    set_blas_threads(threads)
+                tick = time.perf_counter()
                 idx = self._perm[i * b : (i + 1) * b]
                 m = len(idx)
                 xb, yb = self._xb[:m], self._yb[:m]
@@ -161,8 +168,11 @@ class Trainer:
                 self.optimizer.lr = self.current_lr()
                 self.optimizer.step(net.params(), net.grads())
                 self.step += 1
+                if chooser.probing:
+                    chooser.record(i, time.perf_counter() - tick)
                 if on_batch is not None:
                     on_batch(i + 1, steps)
+        self.blas_threads = chooser.choice
         seconds = time.perf_counter() - start
         if not all(np.isfinite(p).all() for p in net.params().values()):
             self._diverged(float("nan"), steps)
