@@ -28,10 +28,10 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset(
             "fast",
-            "Fewest seconds to 98% test accuracy: 784-256-10 ReLU, Nesterov momentum, cosine schedule, 4 epochs.",
-            _mlp((256,), "relu"),
+            "Fewest seconds to 98% test accuracy: 784-384-10 ReLU, Nesterov lr 0.3, batch 128, cosine, 3 epochs.",
+            _mlp((384,), "relu"),
             TrainConfig(
-                epochs=4, batch_size=64, optimizer="nesterov", lr=0.1, schedule="cosine", val_fraction=0.0
+                epochs=3, batch_size=128, optimizer="nesterov", lr=0.3, schedule="cosine", val_fraction=0.0
             ),
             "",
         ),
