@@ -47,6 +47,7 @@ with left:
         for note in tp.advice(values, tp.count_params(model_config.hidden)):
             st.caption(f":material/lightbulb: {note}")
         st.caption(f"{tp.count_params(model_config.hidden):,} weights and biases to learn.")
+    controls.share_panel(values)
 controls.mirror_to_url(values, owner)
 
 workers = reg.owner_workers(owner)
@@ -67,4 +68,4 @@ if view is not None:
     with tab_compare:
         runs.render_compare(workers)
     with tab_files:
-        runs.render_files(owner, view, controls.share_query(values))
+        runs.render_files(owner, view)

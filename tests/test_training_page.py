@@ -133,3 +133,41 @@ def test_a_small_run_trains_and_is_analysed(mnist_root):
     assert runstore.load_run(worker.record.run_id).owner == owner
     # the run is offered to the Draw page as a live model
     assert worker.record.run_id in at.session_state["live_models"]
+
+    # +1 epoch, a new learning rate, then Reset back to the seed's initial weights
+    at.button(key="train_step").click().run()
+    worker.join(60)
+    at.run()
+    assert worker.view().epochs_done == 3
+    lr_key = f"train_new_lr_{worker.record.run_id}"
+    at.select_slider(key=lr_key).set_value(0.01).run()
+    at.button(key="train_apply_lr").click().run()
+    assert worker.view().train_config.lr == pytest.approx(0.01)
+    assert "learning rate 0.01" in _texts(at.success)
+    at.button(key="train_reset").click().run()
+    assert not at.exception, at.exception
+    assert worker.view().status == "ready" and worker.view().epochs_done == 0
+    assert "Ready: press Start to train." in _texts(at.markdown)
+
+
+@pytest.mark.real_data
+def test_divergence_is_shown_with_advice(mnist_root):
+    at = _open(
+        {
+            "n": "1000",
+            "epochs": "3",
+            "hidden": "64-64-64-64",
+            "act": "relu",
+            "opt": "momentum",
+            "lr": "10",
+        }
+    )
+    at.button(key="train_start").click().run()
+    (worker,) = reg.owner_workers(at.session_state["train_owner"])
+    worker.join(60)
+    at.run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert "Training diverged" in errors and "too high" in errors and "try" in errors
+    assert worker.view().status == "diverged"
+    assert not at.button(key="train_resume").disabled  # lower the rate and go on

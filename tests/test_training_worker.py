@@ -207,3 +207,43 @@ def test_idle_trainers_beyond_the_limit_are_released_and_rebuilt(data):
     workers[0].resume(fn)
     workers[0].join(30)
     assert workers[0].view().status == "finished"
+
+
+def test_an_uploaded_model_becomes_a_run_that_can_train_further(data):
+    from nn_core.io import SavedModel, load_model, model_to_bytes
+
+    source = _make(data, epochs=2)
+    source.resume(lambda c: data)
+    source.join(30)
+    saved = load_model(
+        model_to_bytes(SavedModel(source.snapshot(), source.record.train_config, list(source.record.history)))
+    )
+    worker = reg.import_model("owner-b", "Run 1", saved, "mine.npz")
+    view = worker.view()
+    assert (
+        view.owner == "owner-b" and view.source == "uploaded" and view.status == "finished"
+    )  # 2 of 2 epochs
+    assert view.epochs_done == 2 and "mine.npz" in view.message
+    for name, value in source.snapshot().params().items():
+        np.testing.assert_array_equal(worker.snapshot().params()[name], value)
+    assert runstore.load_run(view.run_id).source == "uploaded"
+    worker.step(lambda c: data)
+    worker.join(30)
+    assert [r.epoch for r in worker.view().history] == [1, 2, 3]
+
+
+def test_a_model_of_the_wrong_shape_is_refused_with_a_reason():
+    from nn_core.io import SavedModel
+    from nn_core.network import build_network
+
+    odd = build_network(ModelConfig(n_inputs=100, hidden=(4,)), np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="784 inputs"):
+        reg.import_model("owner-a", "Run 1", SavedModel(odd), "odd.npz")
+    with pytest.raises(ConfigError, match="does not have"):
+        reg.import_model(
+            "owner-a",
+            "Run 1",
+            SavedModel(build_network(MODEL, np.random.default_rng(0)), dataset="cifar"),
+            "c.npz",
+        )
+    assert reg.owner_workers("owner-a") == []

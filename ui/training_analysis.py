@@ -100,11 +100,11 @@ def _mark_chosen(cell_key: str) -> None:
     st.session_state[cell_key + "_chosen"] = True
 
 
-def _gallery(images: np.ndarray, indices: np.ndarray, captions: list[str]) -> None:
+def _gallery(images: np.ndarray, indices: np.ndarray, captions: list[str], size: int = 84) -> None:
     if len(indices) == 0:
         st.caption("No test images here.")
         return
-    st.html(tf.gallery_html(images[indices], captions))
+    st.html(tf.gallery_html(images[indices], captions, size=size))
 
 
 def render_analysis(view: RunView, network: Network | None) -> None:
@@ -112,16 +112,19 @@ def render_analysis(view: RunView, network: Network | None) -> None:
     if network is None:
         st.info("This run's model could not be read from disk.", icon=":material/error:")
         return
+    if view.active and not st.button(
+        f"Analyse the model after epoch {view.epochs_done}", icon=":material/analytics:", key="train_analyse_now",
+        help="Training goes on meanwhile. The analysis appears by itself when the run pauses or ends.",
+    ):  # fmt: skip
+        st.caption(
+            "The run is training: the test-set analysis appears when it pauses or ends, or on request."
+        )
+        return
     X, y, images = test_set(view.train_config.dataset)
     names = get_dataset_info(view.train_config.dataset).class_names
     result = _cached(view, network, X, y)
     when = f"after epoch {view.epochs_done}" if view.epochs_done else "before training (initial weights)"
     st.markdown(f"**{view.name}** on the {len(y):,} test images, {when}.")
-    if view.active:
-        st.caption(
-            "Training goes on: this analysis is of the last completed epoch; press Refresh to update it."
-        )
-        st.button("Refresh", icon=":material/refresh:", key="train_refresh_analysis")
     m1, m2, m3 = st.columns(3)
     m1.metric("Test accuracy", f"{result.accuracy:.2%}", border=True)
     m2.metric("Test errors", f"{int(np.sum(result.pred != y)):,}", border=True)
@@ -151,14 +154,14 @@ def render_analysis(view: RunView, network: Network | None) -> None:
             help="The cells of the confusion matrix off its diagonal, most errors first.",
         )  # fmt: skip
         true, pred = st.session_state[cell_key]
-        idx = cell_examples(result, y, true, pred)
+        idx = cell_examples(result, y, true, pred, limit=GALLERY)
         count = int(result.confusion[true, pred])
         st.caption(
             f"{count} test image{'s' if count != 1 else ''}"
             + (f", the {len(idx)} most confident shown" if count > len(idx) else "")
             + ", with the network's confidence."
         )
-        _gallery(images, idx, [f"{result.confidence[i]:.0%}" for i in idx])
+        _gallery(images, idx, [f"{result.confidence[i]:.0%}" for i in idx], size=64)
     st.markdown(
         "**Most confidently wrong**",
         help="Test images the network got wrong while being most sure of itself: true label, prediction and its probability.",

@@ -288,11 +288,11 @@ def _data(vals: dict[str, Any]) -> None:
     )  # fmt: skip
     left, right = st.columns(2)
     left.checkbox(
-        "Augmentation", key=_restore("augment", vals["augment"]),
+        "Augment", key=_restore("augment", vals["augment"]),
         help="Randomly shift, rotate and scale the training images each epoch: better generalisation, needs more epochs.",
     )  # fmt: skip
     right.checkbox(
-        "Elastic too", key=_restore("elastic", vals["elastic"]), disabled=not st.session_state[_wkey("augment")],
+        "Elastic", key=_restore("elastic", vals["elastic"]), disabled=not st.session_state[_wkey("augment")],
         help="Add elastic distortions as well (slower); only with augmentation.",
     )  # fmt: skip
 
@@ -317,8 +317,13 @@ def mirror_to_url(vals: dict[str, Any], owner: str) -> None:
         st.query_params.from_dict(wanted)
 
 
-def share_query(vals: dict[str, Any]) -> str:
-    """The query string for these settings without the owner id (safe to share)."""
+def share_panel(vals: dict[str, Any]) -> None:
+    """A link that opens the playground with these controls, seed included, but not this tab's runs."""
     from urllib.parse import urlencode
 
-    return urlencode(tp.values_to_params(vals))
+    base = (getattr(st.context, "url", "") or "").split("?")[0]
+    with st.expander("Share these settings", icon=":material/link:"):
+        st.caption(
+            "Opens the playground with the same controls. It leaves out your owner id, so your runs stay yours."
+        )
+        st.code(f"{base}?{urlencode(tp.values_to_params(vals))}", language=None, wrap_lines=True)

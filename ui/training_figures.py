@@ -58,16 +58,13 @@ def curve_figure(history: Sequence[EpochMetrics], kind: str, planned_epochs: int
                 marker={"size": 7}, hovertemplate=f"%{{y:{fmt}}}<extra>{name}</extra>",
             )
         )  # fmt: skip
-    fig.update_xaxes(title="epoch", rangemode="tozero", dtick=_dtick(len(epochs)))
+    span = max(planned_epochs or 0, len(epochs))
+    fig.update_xaxes(title="epoch", rangemode="tozero", dtick=1 if span <= 15 else None)
     if planned_epochs:
         fig.update_xaxes(range=[0.5, max(planned_epochs, len(epochs)) + 0.5])
     fig.update_yaxes(title=title.lower(), tickformat=".0%" if kind == "acc" else None)
     fig.update_layout(hovermode="x unified")
     return _layout(fig, title)
-
-
-def _dtick(n: int) -> int | None:
-    return 1 if n <= 15 else None
 
 
 def compare_figure(runs: Sequence[tuple[str, Sequence[EpochMetrics]]], metric: str) -> go.Figure:
@@ -85,7 +82,8 @@ def compare_figure(runs: Sequence[tuple[str, Sequence[EpochMetrics]]], metric: s
                 hovertemplate=f"%{{y:{fmt}}}<extra>{name}</extra>",
             )
         )  # fmt: skip
-    fig.update_xaxes(title="epoch")
+    longest = max((len(history) for _, history in runs), default=0)
+    fig.update_xaxes(title="epoch", dtick=1 if longest <= 15 else None)
     fig.update_yaxes(title=COMPARE_METRICS[metric], tickformat=".0%" if metric.endswith("acc") else None)
     fig.update_layout(hovermode="x unified")
     return _layout(fig, COMPARE_METRICS[metric].capitalize(), height=380)

@@ -106,15 +106,15 @@ def _live(owner: str, run_id: str, polling: bool) -> None:
         if polling and not reg.owner_active(owner):
             st.rerun()  # training ended: one full rerun refreshes the page and stops polling
         _status(view)
+        # room for the epochs still to come, unless the run has ended
+        planned = (
+            view.train_config.epochs if view.status in ("ready", "running", "paused", "interrupted") else None
+        )
         tab_charts, tab_table = st.tabs(["Charts", "Table"])
         with tab_charts:
             left, right = st.columns(2)
-            left.plotly_chart(
-                tf.curve_figure(view.history, "loss", view.train_config.epochs), key="train_live_loss"
-            )
-            right.plotly_chart(
-                tf.curve_figure(view.history, "acc", view.train_config.epochs), key="train_live_acc"
-            )
+            left.plotly_chart(tf.curve_figure(view.history, "loss", planned), key="train_live_loss")
+            right.plotly_chart(tf.curve_figure(view.history, "acc", planned), key="train_live_acc")
         with tab_table:
             _table(view)
 

@@ -3,7 +3,7 @@
 Compare: choose runs and a metric; their curves are drawn on one chart. Files: download the
 selected run's model as ``.npz`` (the same file the run keeps on disk), upload a model file back
 (it becomes a run, viewable and trainable), copy a run's settings into the controls, delete a
-run, and a link that opens the playground with the current settings (without the owner id).
+run.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from ui import training_figures as tf
 from ui import training_state as state
 from ui.training_live import architecture
 from ui.training_worker import RunView, RunWorker
-
-UPLOADED = "train_uploaded_files"
 
 
 def summary_rows(views: list[RunView]) -> list[dict]:
@@ -42,6 +40,22 @@ def summary_rows(views: list[RunView]) -> list[dict]:
     return rows
 
 
+COMPARE = "train_compare_runs"
+KNOWN = "train_compare_known"
+
+
+def _follow_new_runs(run_ids: list[str]) -> None:
+    """Add runs not seen before to the overlay (the latest three at first); drop deleted ones."""
+    known = st.session_state.get(KNOWN)
+    chosen = [rid for rid in st.session_state.get(COMPARE, []) if rid in run_ids]
+    if known is None:
+        chosen = run_ids[-3:]
+    else:
+        chosen += [rid for rid in run_ids if rid not in known]
+    st.session_state[COMPARE] = chosen
+    st.session_state[KNOWN] = set(run_ids)
+
+
 def render_compare(workers: list[RunWorker]) -> None:
     views = [w.view() for w in workers]
     by_id = {v.run_id: v for v in views}
@@ -49,11 +63,11 @@ def render_compare(workers: list[RunWorker]) -> None:
         st.caption(
             "Start another run (for example the same seed with another learning rate) to compare curves."
         )
-    default = [v.run_id for v in views[-3:]]
+    _follow_new_runs(list(by_id))
     left, right = st.columns([3, 1])
     chosen = left.multiselect(
-        "Runs to overlay", list(by_id), default=default, format_func=lambda rid: by_id[rid].name,
-        key="train_compare_runs", help="Pick the runs whose curves to draw on one chart.",
+        "Runs to overlay", list(by_id), format_func=lambda rid: by_id[rid].name, key=COMPARE,
+        help="Pick the runs whose curves to draw on one chart; new runs join it by themselves.",
     )  # fmt: skip
     metric = right.selectbox(
         "Metric", list(tf.COMPARE_METRICS), format_func=tf.COMPARE_METRICS.get, key="train_compare_metric"
@@ -70,7 +84,7 @@ def render_compare(workers: list[RunWorker]) -> None:
     )  # fmt: skip
 
 
-def render_files(owner: str, view: RunView, share_query: str) -> None:
+def render_files(owner: str, view: RunView) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(
@@ -94,18 +108,7 @@ def render_files(owner: str, view: RunView, share_query: str) -> None:
             on_click=state.delete_run, args=(owner, view.run_id), help="Remove the run and its model file for good.",
         )  # fmt: skip
     with right:
-        upload = st.file_uploader(
-            "Upload a model (.npz)", type=["npz"], key="train_upload",
+        st.file_uploader(
+            "Upload a model (.npz)", type=["npz"], key=state.UPLOAD, on_change=state.import_upload, args=(owner,),
             help="A model file downloaded from Digit Lab; it is added as a new run you can analyse and train further.",
         )  # fmt: skip
-        done: set = st.session_state.setdefault(UPLOADED, set())
-        if upload is not None and upload.file_id not in done:
-            done.add(upload.file_id)
-            state.import_model(owner, upload.name, upload.getvalue())
-            st.rerun()
-        st.markdown(
-            "**Share these settings**",
-            help="Opens the playground with the same controls, seed included. It leaves out your owner id, so your runs stay yours.",
-        )
-        base = getattr(st.context, "url", "") or ""
-        st.code(f"{base.split('?')[0]}?{share_query}", language=None, wrap_lines=True)

@@ -19,7 +19,7 @@ import streamlit as st
 
 from nn_core.config import ConfigError
 from nn_core.data import DataError
-from nn_core.io import ModelFileError, SavedModel
+from nn_core.io import ModelFileError, SavedModel, load_model
 from nn_core.runstore import RunStoreError, is_valid_id, next_run_name
 from ui import training_controls as controls
 from ui import training_params as tp
@@ -31,6 +31,7 @@ from ui.training_worker import RunWorker
 OWNER = "train_owner"
 SELECTED = "train_selected"
 FLASH = "train_flash"
+UPLOAD = "train_upload"
 ERRORS = (ConfigError, DataError, ModelFileError, RunStoreError, ValueError)
 
 
@@ -138,10 +139,15 @@ def delete_run(owner: str, run_id: str) -> None:
     st.session_state.pop(SELECTED, None)
 
 
-def import_model(owner: str, file_name: str, data: bytes) -> None:
-    """Add an uploaded model file as a run of this owner; a bad file gets a clear message."""
-    from nn_core.io import load_model
+def import_upload(owner: str) -> None:
+    """Add the uploaded model file as a run of this owner (the uploader's callback)."""
+    upload = st.session_state.get(UPLOAD)
+    if upload is not None:
+        import_model(owner, upload.name, upload.getvalue())
 
+
+def import_model(owner: str, file_name: str, data: bytes) -> None:
+    """Add a model file as a run of this owner; a bad file gets a clear message."""
     try:
         saved: SavedModel = load_model(data)
         names = [w.record.name for w in reg.owner_workers(owner)]
