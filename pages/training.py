@@ -47,8 +47,8 @@ with left:
         for note in tp.advice(values, tp.count_params(model_config.hidden)):
             st.caption(f":material/lightbulb: {note}")
         st.caption(f"{tp.count_params(model_config.hidden):,} weights and biases to learn.")
-    controls.share_panel(values)
-controls.mirror_to_url(values, owner)
+    state.share_panel(values)
+state.mirror_to_url(values, owner)
 
 workers = reg.owner_workers(owner)
 state.register_models(workers)

@@ -19,7 +19,7 @@ from nn_core.metrics import confusion_matrix, per_class_report
 from nn_core.network import Network
 from ui import training_figures as tf
 from ui.training_data import test_set
-from ui.training_worker import RunView
+from ui.training_view import RunView
 
 CACHE = "train_analysis_cache"
 CELL = "train_cell_"  # + run id: the chosen cell of the confusion matrix

@@ -307,23 +307,3 @@ def _regularisation(vals: dict[str, Any]) -> None:
         "Dropout", 0.0, 0.8, key=_restore("dropout", vals["dropout"]), step=0.05,
         help="Fraction of hidden units switched off at random while training: 0.2-0.5 against over-fitting, 0 for none.",
     )  # fmt: skip
-
-
-def mirror_to_url(vals: dict[str, Any], owner: str) -> None:
-    """Write the controls (and the owner id) into the page's query parameters when they changed."""
-    wanted = {**tp.values_to_params(vals), "owner": owner}
-    current = {k: st.query_params.get(k) for k in st.query_params}
-    if current != wanted:
-        st.query_params.from_dict(wanted)
-
-
-def share_panel(vals: dict[str, Any]) -> None:
-    """A link that opens the playground with these controls, seed included, but not this tab's runs."""
-    from urllib.parse import urlencode
-
-    base = (getattr(st.context, "url", "") or "").split("?")[0]
-    with st.expander("Share these settings", icon=":material/link:"):
-        st.caption(
-            "Opens the playground with the same controls. It leaves out your owner id, so your runs stay yours."
-        )
-        st.code(f"{base}?{urlencode(tp.values_to_params(vals))}", language=None, wrap_lines=True)

@@ -18,7 +18,8 @@ from ui import training_figures as tf
 from ui import training_params as tp
 from ui import training_registry as reg
 from ui import training_state as state
-from ui.training_worker import RunView, RunWorker
+from ui.training_view import RunView
+from ui.training_worker import RunWorker
 
 POLL_SECONDS = 0.5
 STATUS_ICONS = {

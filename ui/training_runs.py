@@ -14,7 +14,8 @@ from nn_core.runstore import model_path
 from ui import training_figures as tf
 from ui import training_state as state
 from ui.training_live import architecture
-from ui.training_worker import RunView, RunWorker
+from ui.training_view import RunView
+from ui.training_worker import RunWorker
 
 
 def summary_rows(views: list[RunView]) -> list[dict]:

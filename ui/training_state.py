@@ -1,11 +1,12 @@
-"""Per-browser state of the playground: the owner id, the selected run, and the button actions.
+"""Per-browser state of the playground: the owner id, the URL, the selected run, the button actions.
 
 Owner. Runs must survive a reload (a new Streamlit session) yet stay private to the browser
 tab that made them, so the owner id lives in the URL (``?owner=...``, 16 random hex digits made
 on the first visit) and in ``st.session_state["train_owner"]`` (which survives page switches,
 where Streamlit drops the query string). Every run records its owner, and the page lists only
 the runs of the owner in its URL. Sharing the address bar therefore shares the runs; the
-"share these settings" link leaves the owner out.
+"share these settings" link leaves the owner out. The controls are mirrored into the same URL
+after every full rerun, so opening it restores them, seed included.
 
 Actions are widget callbacks: they run before the script, so the page drawn afterwards already
 shows the new state. Errors a person can fix are kept as a flash message shown once.
@@ -14,6 +15,8 @@ shows the new state. Errors a person can fix are kept as a flash message shown o
 from __future__ import annotations
 
 import secrets
+from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -168,3 +171,21 @@ def copy_settings(run_id: str, owner: str) -> None:
     st.session_state[controls.VALUES] = tp.values_from_configs(record.model_config, record.train_config)
     controls.clear_widgets()
     flash("success", f"The controls now hold the settings of {record.name}.")
+
+
+def mirror_to_url(vals: dict[str, Any], owner: str) -> None:
+    """Write the controls (and the owner id) into the page's query parameters when they changed."""
+    wanted = {**tp.values_to_params(vals), "owner": owner}
+    current = {k: st.query_params.get(k) for k in st.query_params}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def share_panel(vals: dict[str, Any]) -> None:
+    """A link that opens the playground with these controls, seed included, but not this tab's runs."""
+    base = (getattr(st.context, "url", "") or "").split("?")[0]
+    with st.expander("Share these settings", icon=":material/link:"):
+        st.caption(
+            "Opens the playground with the same controls. It leaves out your owner id, so your runs stay yours."
+        )
+        st.code(f"{base}?{urlencode(tp.values_to_params(vals))}", language=None, wrap_lines=True)

@@ -20,7 +20,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.experiment import TrainingData, make_trainer, rng_streams
@@ -34,47 +33,14 @@ from nn_core.runstore import (
     now_iso,
     save_run,
 )
-from nn_core.train import EpochMetrics, Trainer, TrainingDiverged
+from nn_core.train import Trainer, TrainingDiverged
+from ui.training_view import RunView
 
 DataFn = Callable[[TrainConfig], TrainingData]  # the run's train config -> its (cached) data
 
 
 class _Abort(Exception):
     """Raised from the batch callback to end the current epoch early (stop)."""
-
-
-@dataclass(frozen=True)
-class RunView:
-    """A consistent, read-only picture of a run for the page."""
-
-    run_id: str
-    owner: str
-    name: str
-    status: str
-    message: str
-    model_config: ModelConfig
-    train_config: TrainConfig
-    history: tuple[EpochMetrics, ...]
-    epoch_ended_at: tuple[float, ...]
-    test: dict | None
-    source: str
-    generation: int
-    progress: tuple[int, int]  # (batches done, batches in the epoch) of the epoch in progress
-    pausing: bool  # a pause was asked for and waits for the end of the epoch
-    lr_now: float
-    version: int  # changes whenever anything above changes
-
-    @property
-    def active(self) -> bool:
-        return self.status == "running"
-
-    @property
-    def epochs_done(self) -> int:
-        return len(self.history)
-
-    @property
-    def can_resume(self) -> bool:
-        return not self.active and self.epochs_done < self.train_config.epochs
 
 
 class RunWorker:
