@@ -1,8 +1,8 @@
 """The ready-made model the Draw page predicts with when the user has none of their own.
 
-It is the ``fast`` preset (784-256-10 ReLU, four epochs) trained on MNIST with random shifts, rotations
-and scaling (``augment=True``): drawings put through the preprocessing are less regular than MNIST
-itself, and augmentation is what lifts accuracy on canvas-style renderings above 95% (see
+It is the ``fast`` preset (a one-hidden-layer ReLU network trained for a few epochs) trained on MNIST
+with random shifts, rotations and scaling (``augment=True``): drawings put through the preprocessing
+are less regular than MNIST itself, and augmentation raises accuracy on canvas-style renderings (see
 BENCHMARKS.md). It is saved once as ``models_dir()/default-mnist.npz``, so later visits load it at once.
 """
 

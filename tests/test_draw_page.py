@@ -73,7 +73,7 @@ def _open() -> AppTest:
 
 
 def _texts(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown) + "\n".join(i.value for i in at.info)
+    return "\n".join(e.value for kind in (at.markdown, at.subheader, at.info) for e in kind)
 
 
 def _charts(at: AppTest) -> list:

@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from nn_core.data import DataError
-from nn_core.default_model import default_model_path, save_default_model, train_default_model
+from nn_core.default_model import default_configs, default_model_path, save_default_model, train_default_model
 from nn_core.io import ModelFileError
 from nn_core.network import Network
 from ui.data import download_panel
@@ -82,10 +82,12 @@ def _training_progress(job: DefaultModelJob) -> None:
 
 def default_model_panel() -> None:
     """No model exists yet: get MNIST if needed, then train the default model with a progress bar."""
+    model_config, train_config = default_configs()
+    shape = "-".join(str(w) for w in (model_config.n_inputs, *model_config.hidden, model_config.n_classes))
     st.info(
-        "No model yet, so Digit Lab trains its **default model** now: a 784-256-10 network, the `fast` preset "
-        "with augmentation, on the 60,000 MNIST training digits. This happens once; it is saved and "
-        "later visits start at once. (Or train your own in the Training playground.)",
+        f"No model yet, so Digit Lab trains its **default model** now: a {shape} network (the `fast` preset, "
+        f"{train_config.epochs} epochs with augmentation) on the 60,000 MNIST training digits. This happens "
+        "once: it is saved, and later visits start at once. (Or train your own in the Training playground.)",
         icon=":material/model_training:",
     )
     if not download_panel("mnist", key="draw_download_mnist"):

@@ -44,8 +44,8 @@ def prediction_panel(network: Network, digit: np.ndarray, class_names: tuple[str
         help="Below this probability for the top class, the answer is 'not sure'.",
     )  # fmt: skip
     prediction = predict_digit(network, digit, threshold)
-    icon = ":material/check_circle:" if prediction.sure else ":material/help:"
-    st.markdown(f"### {icon} {prediction.headline(class_names)}")
+    colour = "green" if prediction.sure else "orange"
+    st.subheader(f":{colour}[{prediction.headline(class_names)}]", anchor=False)
     figure = probability_figure(prediction.probabilities, threshold, prediction.sure, class_names)
     st.plotly_chart(figure, key="draw_probabilities", config={"displayModeBar": False})
     return prediction
