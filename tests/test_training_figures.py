@@ -105,3 +105,14 @@ def test_gallery_html_inlines_each_image_with_its_caption():
     uri = html.split('src="')[2].split('"')[0]
     decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
     np.testing.assert_array_equal(decoded, images[1])
+
+
+def test_history_csv_has_a_row_per_epoch_and_blank_missing_validation():
+    import csv
+
+    from ui.training_live import COLUMNS, history_csv
+
+    rows = list(csv.reader(io.StringIO(history_csv(tuple(_history(3, val=False))))))
+    assert tuple(rows[0]) == COLUMNS
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3"]
+    assert rows[2][COLUMNS.index("val_loss")] == "" and float(rows[2][1]) == pytest.approx(0.5)

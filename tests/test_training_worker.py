@@ -247,3 +247,17 @@ def test_a_model_of_the_wrong_shape_is_refused_with_a_reason():
             "c.npz",
         )
     assert reg.owner_workers("owner-a") == []
+
+
+def test_a_failed_save_is_reported_and_training_goes_on(data, monkeypatch):
+    worker, fn = _make(data, epochs=2), (lambda c: data)
+
+    def refuse(record, network=None):
+        raise runstore.RunStoreError("cannot save run: disk full")
+
+    monkeypatch.setattr(tw, "save_run", refuse)
+    worker.resume(fn)
+    worker.join(30)
+    view = worker.view()
+    assert view.status == "finished" and view.epochs_done == 2
+    assert "disk full" in view.save_error

@@ -33,9 +33,11 @@ def _test_set(dataset: str, root: str) -> tuple[np.ndarray, np.ndarray]:
 
 @st.cache_resource(max_entries=3, show_spinner="Preparing the training data...")
 def _split(dataset: str, train_size: int, val_fraction: float, seed: int, root: str) -> TrainingData:
+    """The subset and validation split of ``split_training_data``; X arrays float32 (n, 784), read-only."""
     images, labels = get_split(dataset, "train")
     test_images, test_labels = get_split(dataset, "test")
     config = TrainConfig(dataset=dataset, train_size=train_size, val_fraction=val_fraction, seed=seed)
+    # one test image here: the test set itself is converted once per dataset by _test_set
     data = split_training_data(images, labels, test_images[:1], test_labels[:1], config)
     X_test, y_test = _test_set(dataset, root)
     data = dataclasses.replace(data, X_test=X_test, y_test=y_test)

@@ -104,8 +104,6 @@ def _live(owner: str, run_id: str, polling: bool) -> None:
         if worker is None:
             return
         view = worker.view()
-        if polling and not reg.owner_active(owner):
-            st.rerun()  # training ended: one full rerun refreshes the page and stops polling
         _status(view)
         # room for the epochs still to come, unless the run has ended
         planned = (
@@ -118,11 +116,15 @@ def _live(owner: str, run_id: str, polling: bool) -> None:
             right.plotly_chart(tf.curve_figure(view.history, "acc", planned), key="train_live_acc")
         with tab_table:
             _table(view)
+        if polling and not reg.owner_active(owner):
+            st.rerun()  # training ended: after drawing, one full rerun refreshes the page and stops polling
 
     live_fragment()
 
 
 def _status(view: RunView) -> None:
+    if view.save_error:
+        st.warning(f"The run could not be saved to disk: {view.save_error}", icon=":material/save:")
     last = view.history[-1] if view.history else None
     planned = view.train_config.epochs
     icon = STATUS_ICONS.get(view.status, "")

@@ -32,6 +32,7 @@ class RunView:
     pausing: bool  # a pause was asked for and waits for the end of the epoch
     lr_now: float
     version: int  # changes whenever anything above changes
+    save_error: str = ""  # why the last save to disk failed ("" when it worked)
 
     @property
     def active(self) -> bool:

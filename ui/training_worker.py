@@ -98,7 +98,7 @@ class RunWorker:
             return RunView(
                 r.run_id, r.owner, r.name, r.status, r.message, r.model_config, r.train_config,
                 tuple(r.history), tuple(r.epoch_ended_at), r.test, r.source, r.generation,
-                self.progress, self._pause_req, lr, self.version,
+                self.progress, self._pause_req, lr, self.version, self.save_error,
             )  # fmt: skip
 
     def snapshot(self) -> Network | None:
@@ -163,8 +163,10 @@ class RunWorker:
             if self.record.status in ("finished", "stopped"):
                 return
             self.record.status, self.record.message = "stopped", ""
-            self._measure_test()
             self.version += 1
+        test = self._measure_test()
+        with self._lock:
+            self.record.test = test or self.record.test
         self._save()
 
     def set_lr(self, lr: float) -> None:
@@ -272,10 +274,10 @@ class RunWorker:
                 self._save(with_model=True)
         except Exception as err:  # noqa: BLE001 - any failure is shown on the page, weights kept
             status, message = "failed", f"Training stopped by an unexpected error: {err!r}"
+        test = self._measure_test() if status in ("finished", "stopped") else None  # outside the lock
         with self._lock:
             self.record.status, self.record.message = status, message
-            if status in ("finished", "stopped"):
-                self._measure_test()
+            self.record.test = test or self.record.test
             self._thread = None
             self._pause_req = self._stop_req = False
             self.progress = (0, 0)
@@ -283,15 +285,17 @@ class RunWorker:
             self.version += 1
         self._save()
 
-    def _measure_test(self) -> None:
-        """Test loss and accuracy of the current weights (the lock is held)."""
-        if self._trainer is None or self._data is None or not self.record.history:
-            return
+    def _measure_test(self) -> dict[str, float] | None:
+        """Test loss and accuracy of the current weights (None without a trainer or an epoch)."""
+        with self._lock:
+            trainer, data, epochs = self._trainer, self._data, self.record.epochs_done
+        if trainer is None or data is None or not epochs:
+            return None
         try:
-            loss, acc = self._trainer.evaluate(self._data.X_test, self._data.y_test)
+            loss, acc = trainer.evaluate(data.X_test, data.y_test)
         except Exception:  # noqa: BLE001 - test figures are a bonus; the analysis tab computes them too
-            return
-        self.record.test = {"epoch": self.record.epochs_done, "loss": float(loss), "acc": float(acc)}
+            return None
+        return {"epoch": epochs, "loss": float(loss), "acc": float(acc)}
 
     def _save(self, with_model: bool = False) -> None:
         """Write the run (and its snapshot) to disk; a failure is kept in ``save_error``, not raised."""
