@@ -20,7 +20,6 @@ from nn_core.paths import models_dir
 from nn_core.presets import get_preset
 
 FILE_NAME = "default-mnist.npz"
-LABEL = "default-mnist"  # how the model is listed among the model choices (the file's stem)
 AUGMENT = True
 
 # progress(fraction done in [0, 1], what is happening, in words)

@@ -12,6 +12,7 @@ from ui.draw_figures import (
     confusion_figure,
     grid_shape,
     probability_figure,
+    tile_mosaic,
     units_figure,
 )
 from ui.palette import BAD_COLOR, GOOD_COLOR
@@ -72,14 +73,30 @@ def test_activations_figure_has_one_panel_per_layer():
         activations_figure([], ())
 
 
-def test_units_figure_titles_name_unit_and_contribution_on_a_symmetric_scale():
+def test_tile_mosaic_places_tiles_row_by_row_with_blank_gaps():
+    tiles = np.arange(3 * 2 * 2, dtype=np.float32).reshape(3, 2, 2)
+    out = tile_mosaic(tiles, cols=2, gap=1, top=1)
+    assert out.shape == (2 * (1 + 2 + 1) - 1, 2 * (2 + 1) - 1)
+    np.testing.assert_array_equal(out[1:3, 0:2], tiles[0])
+    np.testing.assert_array_equal(out[1:3, 3:5], tiles[1])
+    np.testing.assert_array_equal(out[5:7, 0:2], tiles[2])
+    assert np.isnan(out[0]).all() and np.isnan(out[:, 2]).all() and np.isnan(out[5:7, 3:5]).all()
+
+
+def test_units_figure_titles_units_and_scales_each_tile_to_keep_zero_white():
     images = np.stack(
         [np.full((28, 28), -0.2, np.float32), np.linspace(-1, 3, 784, dtype=np.float32).reshape(28, 28)]
     )
     fig = units_figure(images, np.array([17, 3]), np.array([1.5, 0.25]))
     assert [a.text for a in fig.layout.annotations] == ["unit 17: +1.50", "unit 3: +0.25"]
-    assert fig.data[1].zmin == -3 and fig.data[1].zmax == 3  # zero stays white
-    assert fig.data[0].zmax == pytest.approx(0.2)
+    heatmap = fig.data[0]
+    assert (heatmap.zmin, heatmap.zmax) == (-1.0, 1.0)
+    z, weights = np.asarray(heatmap.z, dtype=float), np.asarray(heatmap.customdata, dtype=float)
+    assert np.nanmin(z) == pytest.approx(-1.0) and np.nanmax(z) == pytest.approx(1.0)  # -0.2/0.2 and 3/3
+    assert np.nanmax(weights) == pytest.approx(3.0)  # hover gives the real weight
+    assert (np.isnan(z) == np.isnan(weights)).all()
+    shown = ~np.isnan(z) & (np.abs(z) > 1e-6)
+    assert set(np.round(weights[shown] / z[shown], 4)) == {0.2, 3.0}  # each tile over its own largest |w|
 
 
 def test_confusion_figure_writes_non_zero_counts():

@@ -130,7 +130,7 @@ def test_adding_and_deleting_my_digits(home, saved_network, canvas):
         digits.images[0] / 255.0, preprocess_digit(canvas.image, invert=False), atol=0.5 / 255
     )
     assert any("Added a 7" in s.value for s in at.success)
-    assert "1 digits" in _texts(at)
+    assert "1 digit (7 ×1)" in _texts(at)
     assert any(m.label.startswith("Accuracy of tiny") for m in at.metric)
     at.multiselect(key="draw_digits_delete").set_value([int(digits.ids[0])]).run()
     at.button(key="draw_digits_delete_button").click().run()

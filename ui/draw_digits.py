@@ -75,22 +75,25 @@ def my_digits_section(network: Network | None, model_label: str) -> None:
             icon=":material/collections:",
         )
         return
-    counts = digits.counts()
-    st.markdown(
-        f"**{len(digits)} digits** saved in `{digitset_path()}`: "
-        + ", ".join(f"{d}: {c}" for d, c in enumerate(counts) if c)
-    )
+    st.markdown(f"**{count_phrase(digits.counts())}** saved in `{digitset_path()}`.")
+    left, right = st.columns([1, 1], gap="large")
     predictions = None
     if network is not None:
         score = score_digits(network, digits.inputs(), digits.labels)
         predictions = score.predictions
-        left, right = st.columns([1, 2])
-        left.metric(f"Accuracy of {model_label}", f"{score.accuracy:.1%}", help="On your saved digits.")
-        left.caption(f"{int((score.predictions == digits.labels).sum())} of {len(digits)} right.")
+        right_answers = int((score.predictions == digits.labels).sum())
+        left.metric(
+            f"Accuracy of {model_label}",
+            f"{score.accuracy:.1%}",
+            help="The chosen model on your saved digits; a caption under a digit gives the model's answer "
+            "when it is wrong.",
+        )
+        left.caption(f"{right_answers} of {len(digits)} right.")
         right.plotly_chart(
             confusion_figure(score.confusion), key="draw_digits_confusion", config={"displayModeBar": False}
         )
-    _gallery(digits, predictions)
+    with left:
+        _gallery(digits, predictions)
     _delete_form(digits)
     st.download_button(
         "Download My digits (.npz)",
@@ -101,6 +104,13 @@ def my_digits_section(network: Network | None, model_label: str) -> None:
         icon=":material/download:",
         help="np.load gives images (n, 28, 28) uint8 and labels (n,) uint8, like MNIST.",
     )
+
+
+def count_phrase(counts: np.ndarray) -> str:
+    """ "3 digits (1 ×2, 7 ×1)" from per-class counts (10,)."""
+    total = int(counts.sum())
+    per_class = ", ".join(f"{d} ×{int(c)}" for d, c in enumerate(counts) if c)
+    return f"{total} digit{'' if total == 1 else 's'}" + (f" ({per_class})" if per_class else "")
 
 
 def entry_caption(entry_id: int, label: int, predicted: int | None) -> str:

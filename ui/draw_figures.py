@@ -118,35 +118,66 @@ def activations_figure(activations: Sequence[np.ndarray], activation_names: Sequ
     return fig
 
 
+def tile_mosaic(tiles: np.ndarray, cols: int, gap: int, top: int) -> np.ndarray:
+    """Tiles (k, h, w) on a grid, ``top`` blank rows above each and ``gap`` between; blanks are NaN.
+
+    Returns float32 of shape (rows * (top + h + gap) - gap, cols * (w + gap) - gap), rows = ceil(k / cols).
+    """
+    k, h, w = tiles.shape
+    cols = max(1, min(cols, k))
+    rows = math.ceil(k / cols)
+    cell_h, cell_w = top + h + gap, w + gap
+    out = np.full((rows * cell_h - gap, cols * cell_w - gap), np.nan, np.float32)
+    for i in range(k):
+        r, c = divmod(i, cols)
+        out[r * cell_h + top : r * cell_h + top + h, c * cell_w : c * cell_w + w] = tiles[i]
+    return out
+
+
 def units_figure(
     weight_images: np.ndarray, units: np.ndarray, contributions: np.ndarray, cols: int = 4
 ) -> go.Figure:
-    """First-layer units' incoming weights (k, 28, 28), titled with their unit index and contribution."""
+    """First-layer units' incoming weights (k, 28, 28), titled with their unit index and contribution.
+
+    One heatmap of a mosaic (fast to build and to draw); each tile is scaled by its own largest absolute
+    weight so zero is white in every tile, and hovering gives the actual weight.
+    """
     k = len(units)
     if k == 0:
         raise ValueError("no units to show")
-    rows = math.ceil(k / cols)
-    titles = [f"unit {int(u)}: {c:+.2f}" for u, c in zip(units, contributions, strict=True)]
-    fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03, vertical_spacing=0.1
+    weights = np.asarray(weight_images, dtype=np.float32)
+    limits = np.abs(weights).reshape(k, -1).max(axis=1)
+    scaled = weights / np.where(limits > 0, limits, 1.0)[:, None, None]
+    gap, top = 4, 6
+    cols = max(1, min(cols, k))
+    fig = go.Figure(
+        go.Heatmap(
+            z=tile_mosaic(scaled, cols, gap, top),
+            customdata=tile_mosaic(weights, cols, gap, top),
+            zmin=-1.0,
+            zmax=1.0,
+            colorscale=WEIGHT_SCALE,
+            showscale=False,
+            hoverongaps=False,
+            hovertemplate="weight %{customdata:.3f}<extra></extra>",
+        )
     )
-    for i in range(k):
-        limit = float(np.abs(weight_images[i]).max()) or 1.0
-        fig.add_trace(
-            go.Heatmap(
-                z=weight_images[i],
-                zmin=-limit,
-                zmax=limit,
-                colorscale=WEIGHT_SCALE,
-                showscale=False,
-                hovertemplate="row %{y}, col %{x}: weight %{z:.3f}<extra></extra>",
-            ),
-            row=i // cols + 1,
-            col=i % cols + 1,
+    h, w = weights.shape[1:]
+    for i, (unit, value) in enumerate(zip(units, contributions, strict=True)):
+        r, c = divmod(i, cols)
+        fig.add_annotation(
+            x=c * (w + gap) + (w - 1) / 2,
+            y=r * (top + h + gap) + top - 1.5,
+            text=f"unit {int(unit)}: {value:+.2f}",
+            showarrow=False,
+            yanchor="bottom",
+            font_size=12,
         )
     _image_axes(fig)
-    fig.update_layout(height=170 * rows + 30, margin=MARGIN)
-    fig.update_annotations(font_size=12)
+    rows = math.ceil(k / cols)
+    fig.update_layout(
+        height=175 * rows + 20, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="rgba(0,0,0,0)"
+    )
     return fig
 
 
@@ -171,7 +202,7 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str] | None = 
         )
     )
     fig.update_layout(
-        height=340,
+        height=320,
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title="predicted", type="category", side="top", fixedrange=True),
         yaxis=dict(title="true", type="category", autorange="reversed", fixedrange=True),

@@ -104,4 +104,7 @@ def upload_input() -> DigitInput:
     )
     if upload is None:
         return DigitInput(None, hint="Upload a PNG or JPEG image of one handwritten digit.")
-    return _cached_upload(upload.getvalue())
+    given = _cached_upload(upload.getvalue())
+    if not given.error:
+        st.image(upload, caption="Your image", width=160)
+    return given

@@ -1,0 +1,255 @@
+"""Draw & predict in a real browser: mouse strokes on the canvas, Clear and Undo, photo upload, My digits
+across a reload, the time from mouse-up to the updated chart, and the default model's first-use training.
+
+Most tests use a model placed in the shared server's home before they open the page (the default model's
+configuration, trained once and kept in pytest's cache); the first-use test starts its own server with an
+empty home and watches the default model being trained.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+from playwright.sync_api import expect
+
+from nn_core.default_model import FILE_NAME
+from nn_core.digitset import load_digits
+from nn_core.io import save_model
+from tests.browser.conftest import CANVAS, AppServer, assert_healthy, screenshot, wait_for_app
+from tests.test_robustness import CACHE_NAME, cached_default_model
+
+pytestmark = pytest.mark.browser
+
+ONE = [(140, 45), (143, 240)]  # canvas pixels: a vertical stroke
+SEVEN_BAR = [(75, 55), (205, 55)]
+SEVEN_LEG = [(205, 55), (120, 240)]
+HEADLINE = re.compile(r"^(Not sure: maybe )?\S+ \(\d+%( sure)?\)$")
+
+
+@pytest.fixture(scope="module")
+def model_in_home(app_server, mnist_root, request) -> Path:
+    """The default model file in the shared server's home, so the page starts at once."""
+    model = cached_default_model(request.config.cache.mkdir(CACHE_NAME), mnist_root)
+    return save_model(app_server.home / "models" / FILE_NAME, model)
+
+
+def open_draw_page(page, url: str) -> object:
+    """Open the app's root first (a server's first deep link skips the router), then the Draw page."""
+    page.goto(url)
+    wait_for_app(page)
+    page.goto(f"{url}/draw")
+    canvas = page.locator(CANVAS)
+    expect(canvas).to_be_visible(timeout=60_000)
+    wait_for_app(page)
+    return canvas
+
+
+def stroke(page, canvas, points, steps: int = 12) -> None:
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
+    page.mouse.up()
+
+
+def headline(page) -> object:
+    return page.get_by_role("heading", level=3).filter(has_text=HEADLINE)
+
+
+def expect_top_class(page, digit: str) -> None:
+    expect(headline(page)).to_have_text(re.compile(rf"^(Not sure: maybe )?{digit} \("), timeout=15_000)
+    wait_for_app(page)
+
+
+def hint(page) -> object:
+    return page.get_by_text("Draw a digit in the black square")
+
+
+def test_draw_a_one_and_a_seven_clear_and_undo(page, app_url, model_in_home):
+    canvas = open_draw_page(page, app_url)
+    expect(hint(page)).to_be_visible()
+    assert page.locator("[data-testid=stPlotlyChart]").count() == 0
+    stroke(page, canvas, ONE)
+    expect_top_class(page, "1")
+    expect(page.locator("[data-testid=stPlotlyChart] g.point").first).to_be_attached()
+    screenshot(page, "draw-one")
+    replaced = canvas.element_handle()
+    page.get_by_role("button", name="Clear").click()  # Clear mounts a new, empty canvas
+    page.wait_for_function("el => !el.isConnected", arg=replaced, timeout=15_000)
+    expect(hint(page)).to_be_visible(timeout=15_000)
+    expect(canvas).to_be_visible()
+    wait_for_app(page)
+    stroke(page, canvas, SEVEN_BAR)
+    stroke(page, canvas, SEVEN_LEG)
+    expect_top_class(page, "7")
+    screenshot(page, "draw-seven")
+    page.get_by_role("button", name="Reset canvas & history").click()  # the canvas toolbar's own reset
+    expect(hint(page)).to_be_visible(timeout=15_000)
+    wait_for_app(page)
+    stroke(page, canvas, ONE)
+    expect_top_class(page, "1")
+    canvas.hover()
+    page.get_by_role("button", name="Undo").click()  # the toolbar's undo takes the only stroke away
+    expect(hint(page)).to_be_visible(timeout=15_000)
+    assert_healthy(page)
+
+
+def test_look_inside_shows_activations_and_units(page, app_url, model_in_home):
+    canvas = open_draw_page(page, app_url)
+    stroke(page, canvas, SEVEN_BAR)
+    stroke(page, canvas, SEVEN_LEG)
+    expect_top_class(page, "7")
+    page.get_by_text("Look inside the network").click()
+    charts = page.locator("[data-testid=stExpander] [data-testid=stPlotlyChart]")
+    expect(charts).to_have_count(2, timeout=10_000)
+    charts.last.scroll_into_view_if_needed()  # charts below the fold are drawn when scrolled to
+    expect(page.get_by_text(re.compile(r"^Layer 1: \d+ relu units$"))).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(re.compile(r"^unit \d+: \+\d"))).to_have_count(8)
+    charts.last.scroll_into_view_if_needed()
+    screenshot(page, "draw-look-inside")
+    assert_healthy(page)
+
+
+def _photo_of_a_seven(size=(480, 640)) -> bytes:
+    """A JPEG 'photo': a dark pen seven on unevenly lit, slightly noisy paper."""
+    w, h = size
+    shade = (
+        np.linspace(215, 245, w, dtype=np.float32)[None, :] + np.linspace(0, 10, h, dtype=np.float32)[:, None]
+    )
+    noise = np.random.default_rng(0).normal(0, 3, size=(h, w)).astype(np.float32)
+    paper = Image.fromarray(np.clip(shade + noise, 0, 255).astype(np.uint8))
+    ImageDraw.Draw(paper).line([(130, 170), (350, 160), (220, 500)], fill=40, width=22, joint="curve")
+    buffer = io.BytesIO()
+    paper.filter(ImageFilter.GaussianBlur(1.2)).convert("RGB").save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def test_upload_a_photo_and_a_wrong_file(page, app_url, model_in_home, tmp_path):
+    open_draw_page(page, app_url)
+    page.get_by_role("radio", name="Upload a photo").check(force=True)
+    upload = page.locator("[data-testid=stFileUploader] input[type=file]")
+    expect(upload).to_be_attached(timeout=10_000)
+    photo = tmp_path / "seven.jpg"
+    photo.write_bytes(_photo_of_a_seven())
+    upload.set_input_files(str(photo))
+    expect_top_class(page, "7")
+    expect(page.get_by_text("Your image")).to_be_visible()
+    expect(page.locator("[data-testid=stPlotlyChart] g.point").first).to_be_attached(timeout=10_000)
+    screenshot(page, "draw-upload")
+    fake = tmp_path / "notes.png"
+    fake.write_bytes(b"shopping list: milk, bread" * 20)
+    upload.set_input_files(str(fake))
+    expect(page.get_by_text("not an image Pillow can read")).to_be_visible(timeout=15_000)
+    assert headline(page).count() == 0
+    assert_healthy(page)
+
+
+def test_a_labelled_digit_is_kept_in_my_digits_after_a_reload(page, app_url, app_server, model_in_home):
+    store = app_server.home / "digits" / "my-digits.npz"
+    before = set(load_digits(store).ids.tolist())
+    canvas = open_draw_page(page, app_url)
+    stroke(page, canvas, ONE)
+    expect_top_class(page, "1")
+    page.get_by_role("button", name="Add to My digits").click()
+    expect(page.get_by_text(re.compile(r"^Added a 1 to My digits"))).to_be_visible(timeout=15_000)
+    new = sorted(set(load_digits(store).ids.tolist()) - before)
+    assert len(new) == 1
+    caption = f"#{new[0]}: 1"
+    page.reload()
+    expect(page.locator(CANVAS)).to_be_visible(timeout=60_000)
+    wait_for_app(page)
+    thumbnail = page.get_by_text(caption, exact=True)  # the thumbnail's caption
+    expect(thumbnail).to_be_attached(timeout=15_000)
+    thumbnail.scroll_into_view_if_needed()
+    expect(thumbnail).to_be_visible()
+    screenshot(page, "draw-my-digits")
+    chooser = page.get_by_role("combobox", name="Delete entries")  # and it can be deleted again
+    chooser.click()
+    chooser.press_sequentially(caption)
+    expect(page.get_by_role("option", name=caption)).to_be_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    delete = page.get_by_role("button", name="Delete", exact=True)
+    expect(delete).to_be_enabled(timeout=15_000)
+    delete.click()
+    expect(page.get_by_text(re.compile(r"^Deleted 1 digit"))).to_be_visible(timeout=15_000)
+    assert new[0] not in load_digits(store).ids
+    assert_healthy(page)
+
+
+ARM_TIMER = """() => {
+  window.drawLatency = null;
+  window.drawMouseUp = null;
+  const chart = () => document.querySelector('[data-testid=stPlotlyChart]');
+  const before = chart() ? chart().innerHTML : '';
+  window.addEventListener('mouseup', () => { window.drawMouseUp = performance.now(); }, {once: true, capture: true});
+  const observer = new MutationObserver(() => {
+    const c = chart();
+    if (window.drawMouseUp !== null && c && c.querySelector('g.point') && c.innerHTML !== before) {
+      window.drawLatency = performance.now() - window.drawMouseUp;
+      observer.disconnect();
+    }
+  });
+  observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
+def test_chart_updates_quickly_after_each_stroke(page, app_url, model_in_home):
+    """Mouse-up to the changed probability chart, measured in the page (median of 10 strokes)."""
+    canvas = open_draw_page(page, app_url)
+    stroke(page, canvas, ONE)
+    expect_top_class(page, "1")
+    undo = page.get_by_role("button", name="Undo")
+    latencies = []
+    for i in range(10):
+        page.evaluate(ARM_TIMER)
+        lean = -50 + 11 * i  # a different second stroke each time, so the chart has to change
+        stroke(page, canvas, [(100, 60), (180, 60), (140 + lean, 200)])
+        page.wait_for_function("() => window.drawLatency !== null", timeout=15_000)
+        latencies.append(page.evaluate("window.drawLatency"))
+        wait_for_app(page)
+        canvas.hover()
+        undo.click()  # back to the "1"
+        wait_for_app(page)
+        page.wait_for_timeout(200)
+    median = statistics.median(latencies)
+    print(
+        f"mouse-up to updated chart: median {median:.0f} ms, range {min(latencies):.0f}-{max(latencies):.0f} ms"
+    )
+    assert median < 1000, latencies  # the aim is 400 ms; a loaded CI machine gets some slack
+    assert_healthy(page)
+
+
+def test_first_use_trains_the_default_model_with_a_progress_bar(page, mnist_root, tmp_path_factory):
+    server = AppServer(tmp_path_factory.mktemp("first-use-home"))
+    try:
+        assert not (server.home / "models" / FILE_NAME).exists()
+        page.goto(server.url)
+        wait_for_app(page)
+        page.goto(f"{server.url}/draw")
+        expect(page.get_by_text("No model yet")).to_be_visible(timeout=60_000)
+        bar = page.locator("[data-testid=stProgress]")
+        expect(bar).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(re.compile(r"^Epoch \d+ of \d+"))).to_be_visible(timeout=60_000)
+        screenshot(page, "draw-first-use-training")
+        expect(page.locator(CANVAS)).to_be_visible(timeout=300_000)
+        wait_for_app(page)
+        assert (server.home / "models" / FILE_NAME).exists()
+        expect(page.get_by_role("combobox", name="Model")).to_match_aria_snapshot(
+            '- combobox "Model": default-mnist'
+        )
+        stroke(page, page.locator(CANVAS), ONE)
+        expect_top_class(page, "1")
+        screenshot(page, "draw-first-use-ready")
+        assert_healthy(page)
+    finally:
+        server.stop()
+        shutil.rmtree(server.home, ignore_errors=True)
