@@ -53,8 +53,12 @@ def predict_section(model: ModelChoice) -> None:
         else:
             prediction = prediction_panel(network, given.digit, names)
             add_digit_form(given.digit, prediction.top)
-    if given.digit is not None:
-        with st.expander("Look inside the network", icon=":material/neurology:"):
+    if given.digit is not None and st.toggle(
+        "Look inside the network",
+        key="draw_look_inside",
+        help="Hidden-layer activations and the units behind the answer.",
+    ):
+        with st.container(border=True):
             look_inside_panel(network, given.digit, prediction, names)
 
 

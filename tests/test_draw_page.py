@@ -108,6 +108,23 @@ def test_a_drawing_shows_the_networks_answer_and_chart(home, saved_network, canv
     assert relaxed.headline() in _texts(at)
 
 
+@pytest.mark.parametrize(
+    ("hidden", "activations", "charts"),
+    [((16,), ("relu",), 3), ((12, 8), ("tanh", "sigmoid"), 3), ((), (), 1)],
+)
+def test_look_inside_shows_the_hidden_layers(home, canvas, hidden, activations, charts):
+    network = build_network(ModelConfig(hidden=hidden, activations=activations), np.random.default_rng(4))
+    save_model(home / "models" / "inside.npz", SavedModel(network))
+    canvas.image = _seven()
+    at = _open()
+    assert len(_charts(at)) == 1  # off by default: only the probabilities
+    at.toggle(key="draw_look_inside").set_value(True).run()
+    assert not at.exception
+    assert len(_charts(at)) == charts
+    if not hidden:
+        assert any("no hidden layer" in i.value for i in at.info)
+
+
 def test_brush_slider_and_clear_reach_the_canvas(home, saved_network, canvas):
     at = _open()
     at.slider(key="draw_brush").set_value(30).run()

@@ -55,6 +55,9 @@ def look_inside_panel(
     network: Network, digit: np.ndarray, prediction: Prediction, class_names: tuple[str, ...]
 ) -> None:
     """Hidden-layer activations for this digit and the first-layer units that pushed the answer most."""
+    if not network.config.hidden:
+        st.info("This model has no hidden layer: each class score is a weighted sum of the pixels.")
+        return
     st.markdown(
         "Each square is one hidden unit; brighter means a larger output for this drawing. "
         "The layers run left to right, input to output."
