@@ -42,9 +42,15 @@ def cached_default_model(cache_dir: Path, root: Path | None) -> SavedModel:
     return model
 
 
+def model_cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pytest's cache folder for trained models (a temporary one when the cache plugin is off)."""
+    cache = getattr(request.config, "cache", None)
+    return cache.mkdir(CACHE_NAME) if cache is not None else tmp_path_factory.mktemp(CACHE_NAME)
+
+
 @pytest.fixture(scope="module")
-def default_network(request, mnist_root) -> Network:
-    return cached_default_model(request.config.cache.mkdir(CACHE_NAME), mnist_root).network
+def default_network(request, tmp_path_factory, mnist_root) -> Network:
+    return cached_default_model(model_cache_dir(request, tmp_path_factory), mnist_root).network
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from nn_core.default_model import FILE_NAME
 from nn_core.digitset import load_digits
 from nn_core.io import save_model
 from tests.browser.conftest import CANVAS, AppServer, assert_healthy, screenshot, wait_for_app
-from tests.test_robustness import CACHE_NAME, cached_default_model
+from tests.test_robustness import cached_default_model, model_cache_dir
 
 pytestmark = pytest.mark.browser
 
@@ -34,9 +34,9 @@ HEADLINE = re.compile(r"^(Not sure: maybe )?\S+ \(\d+%( sure)?\)$")
 
 
 @pytest.fixture(scope="module")
-def model_in_home(app_server, mnist_root, request) -> Path:
+def model_in_home(app_server, mnist_root, request, tmp_path_factory) -> Path:
     """The default model file in the shared server's home, so the page starts at once."""
-    model = cached_default_model(request.config.cache.mkdir(CACHE_NAME), mnist_root)
+    model = cached_default_model(model_cache_dir(request, tmp_path_factory), mnist_root)
     return save_model(app_server.home / "models" / FILE_NAME, model)
 
 
