@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from nn_core.datasets import DATASETS
 from ui.draw_digits import add_digit_form, my_digits_section
 from ui.draw_input import canvas_input, upload_input
-from ui.draw_models import choose_model, load_network
+from ui.draw_models import choose_model, class_names, load_network
 from ui.draw_panels import look_inside_panel, network_view, prediction_panel
 from ui.models import ModelChoice
 
@@ -20,19 +19,13 @@ if choice is None:
     st.stop()
 
 
-def class_names_of(model: ModelChoice) -> tuple[str, ...]:
-    """Class names of the model's dataset (digits when unknown)."""
-    info = DATASETS.get(model.dataset)
-    return info.class_names if info is not None else tuple(str(d) for d in range(10))
-
-
 @st.fragment
 def predict_section(model: ModelChoice) -> None:
     """Input, what the network sees, the prediction and a look inside; reruns alone after each stroke."""
     network = load_network(model)
     if network is None:
         return
-    names = class_names_of(model)
+    names = class_names(model)
     draw_col, seen_col, result_col = st.columns([1.25, 0.9, 1.55], gap="medium")
     with draw_col:
         source = st.radio(

@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from nn_core.data import DataError
+from nn_core.datasets import DATASETS
 from nn_core.default_model import default_configs, default_model_path, save_default_model, train_default_model
 from nn_core.io import ModelFileError
 from nn_core.network import Network
@@ -130,6 +131,12 @@ def choose_model() -> ModelChoice | None:
     )
     set_current_model(label)
     return by_label[label]
+
+
+def class_names(choice: ModelChoice) -> tuple[str, ...]:
+    """Class names of the choice's dataset (the digits 0-9 when it is not known, as for model files)."""
+    info = DATASETS.get(choice.dataset)
+    return info.class_names if info is not None else tuple(str(d) for d in range(10))
 
 
 def load_network(choice: ModelChoice, quiet: bool = False) -> Network | None:
