@@ -99,42 +99,94 @@ def set_blas_threads(n: int) -> None:
 
 
 class ThreadChooser:
-    """Picks, for one epoch, the faster of one BLAS thread and the default count by timing steps.
+    """Picks the BLAS thread count step by step, from timed blocks of training steps.
 
-    The first ``probe_steps`` steps alternate blocks of ``block`` steps between the candidates
-    (the first step of each block, which pays for the switch, is not counted); the rest of the
-    epoch runs at the candidate with the least time per step. A fixed rule cannot do this: on a
-    quiet 2-core machine two threads win from batch 128 up, but when other processes keep a core
-    busy, a thread pool that waits for it made a 784-128-10 epoch at batch 128 five times slower
-    than one thread did. It does not probe (``probing`` is False) with one candidate (one core, or
-    no thread control) or an epoch too short to pay for it; the caller then keeps its own rule.
+    A fixed rule cannot do this well. On a quiet 2-core machine two threads win from batch 128 up
+    (by up to 30%), but when other processes keep a core busy a thread pool that waits for it
+    turns slow: a 784-128-10 epoch at batch 128 took 3.2-23 s on two threads against 0.6-2.5 s on
+    one, and single two-thread steps took 100 ms instead of 1. So the chooser alternates short
+    blocks of steps between the candidate counts, keeps the fastest, and probes again later.
+    Fewer threads are preferred unless more are faster by ``1 - margin``. The risk is lopsided
+    (one thread loses at most ~30%, a waiting pool can lose 10x), so: a probe stops at the first
+    step on more threads that takes over twice the one-thread time (the first step of a block,
+    which pays for the switch, counts only for this); while on more threads, three slow steps in
+    a row fall back to one thread; and while one thread keeps winning, probes grow rarer (the
+    wait doubles from ``period`` steps up to 64 times that). Keep one chooser across epochs so
+    that this knowledge carries over; steps are numbered across the whole run.
     """
 
-    def __init__(self, steps: int, candidates: tuple[int, ...] | None = None, rounds: int = 2) -> None:
+    def __init__(
+        self,
+        candidates: tuple[int, ...] | None = None,
+        block: int = 4,
+        period: int = 64,
+        margin: float = 0.9,
+    ) -> None:
         default = _default_threads() if _openblas() is not None else 1
         self.candidates = candidates if candidates is not None else tuple(sorted({1, default}))
-        self.block = max(3, min(10, steps // 25))
-        probing = len(self.candidates) > 1 and steps >= 4 * self.block * len(self.candidates) * rounds
-        self.probe_steps = self.block * len(self.candidates) * rounds if probing else 0
-        self._time = dict.fromkeys(self.candidates, 0.0)
-        self._count = dict.fromkeys(self.candidates, 0)
-        self.choice: int | None = None  # set once probing is over
+        self.block, self.period, self.margin = block, period, margin
+        self.probe_len = 2 * block * len(self.candidates)  # two rounds of blocks
+        self.choice = self.candidates[0]
+        self.steps_at = dict.fromkeys(self.candidates, 0)  # steps run at each count
+        self._probe_from: int | None = None  # first step of the probe under way
+        self._next_probe: int | None = None  # None: probe at the first step seen
+        self._wait = period
+        self._samples: dict[int, list[float]] = {}
+        self._reference = 0.0  # seconds per step on the fewest threads, from the last probe
+        self._slow = 0
 
     @property
-    def probing(self) -> bool:
-        return self.probe_steps > 0
+    def active(self) -> bool:
+        """False with a single candidate (one core, or no thread control): nothing to choose."""
+        return len(self.candidates) > 1
 
     def threads(self, step: int) -> int:
-        """The thread count to run step ``step`` (0-based) with."""
-        if step < self.probe_steps:
-            return self.candidates[(step // self.block) % len(self.candidates)]
-        if self.choice is None:
-            self.choice = min(self.candidates, key=lambda t: self._time[t] / max(1, self._count[t]))
-        return self.choice
+        """The thread count to run ``step`` with; call once per step, steps in increasing order."""
+        if self._probe_from is None and (self._next_probe is None or step >= self._next_probe):
+            self._probe_from, self._samples = step, {t: [] for t in self.candidates}
+        count = self.choice
+        if self._probe_from is not None:
+            offset = step - self._probe_from
+            if offset < self.probe_len:
+                count = self.candidates[(offset // self.block) % len(self.candidates)]
+            else:
+                self._decide(step)
+                count = self.choice
+        self.steps_at[count] += 1
+        return count
 
     def record(self, step: int, seconds: float) -> None:
-        """Report how long step ``step`` took."""
-        if step < self.probe_steps and step % self.block:
-            threads = self.candidates[(step // self.block) % len(self.candidates)]
-            self._time[threads] += seconds
-            self._count[threads] += 1
+        """Report how long ``step`` took."""
+        fewest = self.candidates[0]
+        if self._probe_from is not None and 0 <= step - self._probe_from < self.probe_len:
+            offset = step - self._probe_from
+            count = self.candidates[(offset // self.block) % len(self.candidates)]
+            base = self._samples[fewest]
+            if count != fewest and base and seconds > 2.0 * sum(base) / len(base):
+                self._samples[count].append(seconds)
+                self._decide(step + 1)  # a pool waiting for a busy core: stop probing it now
+            elif offset % self.block:  # the first step of a block pays for the switch
+                self._samples[count].append(seconds)
+        elif self._probe_from is None and self.choice != fewest and self._reference > 0:
+            self._slow = self._slow + 1 if seconds > 2.0 * self._reference else 0
+            if self._slow >= 3:  # the pool is waiting for a busy core: back to the fewest threads
+                self.choice, self._slow = fewest, 0
+                self._next_probe, self._wait = step + 1 + self.period, self.period
+
+    def _decide(self, step: int) -> None:
+        """End the probe: keep the fastest candidate (fewer threads unless clearly slower)."""
+        means = {t: sum(v) / len(v) for t, v in self._samples.items() if v}
+        fewest = self.candidates[0]
+        self._reference = means.get(fewest, 0.0)
+        best = min(means, key=means.__getitem__) if means else fewest
+        if best != fewest and means[best] < self.margin * self._reference:
+            self.choice, self._wait = best, self.period
+        else:
+            self.choice = fewest
+            self._wait = min(self._wait * 2, 64 * self.period)
+        self._probe_from, self._slow = None, 0
+        self._next_probe = step + self._wait
+
+    def most_used(self) -> int:
+        """The thread count that ran the most steps so far."""
+        return max(self.candidates, key=self.steps_at.__getitem__)

@@ -81,7 +81,8 @@ class Trainer:
         self.epoch = 0
         self.step = 0
         self.history: list[EpochMetrics] = []
-        self.blas_threads: int | None = None  # BLAS threads the last epoch settled on (None: not chosen)
+        self.blas_threads: int | None = None  # BLAS threads most of the last epoch ran on (None: fixed rule)
+        self._chooser: tuple[int, ThreadChooser] | None = None  # (batch size, chooser)
         n = len(self.y)
         self._perm = np.arange(n)
         self._X_aug = np.empty_like(self.X) if config.augment else None
@@ -117,6 +118,14 @@ class Trainer:
         if self.batch_size != old_batch:
             self._alloc_batch_buffers()
 
+    def _thread_chooser(self, steps: int) -> ThreadChooser | None:
+        """The run's BLAS thread chooser, kept across epochs; None when there is nothing to choose
+        or an epoch is too short to pay for probing."""
+        if self._chooser is None or self._chooser[0] != self.batch_size:
+            self._chooser = (self.batch_size, ThreadChooser())  # a new batch size: start over
+        chooser = self._chooser[1]
+        return chooser if chooser.active and steps >= 2 * chooser.probe_len else None
+
     def current_lr(self) -> float:
         c = self.config
         # a Python float: a NumPy float64 rate (from a NumPy-built slider, say) would run the float32
@@ -141,13 +150,16 @@ class Trainer:
         n, b, steps = len(self.y), self.batch_size, self.steps_per_epoch
         loss_sum, hits = 0.0, 0
         widest = max((*net.config.hidden, net.config.n_inputs))
-        chooser = ThreadChooser(steps)
-        threads = chooser.threads(0) if chooser.probing else threads_for_batch(b, widest)
+        threads = threads_for_batch(b, widest)  # one thread for small products
+        chooser = self._thread_chooser(steps) if threads is None else None  # larger: time 1 vs all
+        if chooser is not None:
+            threads = chooser.candidates[0]
+            chooser.steps_at = dict.fromkeys(chooser.candidates, 0)
         start = time.perf_counter()
         with limit_blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
             for i in range(steps):
-                if chooser.probing and i <= chooser.probe_steps and chooser.threads(i) != threads:
-                    threads = chooser.threads(i)
+                if chooser is not None and (wanted := chooser.threads(self.step)) != threads:
+                    threads = wanted
                     set_blas_threads(threads)
                 tick = time.perf_counter()
                 idx = self._perm[i * b : (i + 1) * b]
@@ -167,12 +179,12 @@ class Trainer:
                 net.add_l2_grads(cfg.weight_decay)
                 self.optimizer.lr = self.current_lr()
                 self.optimizer.step(net.params(), net.grads())
+                if chooser is not None:
+                    chooser.record(self.step, time.perf_counter() - tick)
                 self.step += 1
-                if chooser.probing:
-                    chooser.record(i, time.perf_counter() - tick)
                 if on_batch is not None:
                     on_batch(i + 1, steps)
-        self.blas_threads = chooser.choice
+        self.blas_threads = chooser.most_used() if chooser is not None else None
         seconds = time.perf_counter() - start
         if not all(np.isfinite(p).all() for p in net.params().values()):
             self._diverged(float("nan"), steps)
