@@ -172,7 +172,10 @@ def test_my_digits_are_scored_with_the_chosen_model(home, saved_network, canvas)
 def test_a_live_run_comes_first_and_a_run_without_weights_says_so(home, saved_network, canvas):
     live = _tiny_network(seed=1)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.session_state["live_models"] = {"run 3": ("mnist", lambda: live), "run 4": ("mnist", lambda: None)}
+    at.session_state["live_models"] = {
+        "id3": ("mnist", lambda: live, "run 3"),
+        "id4": ("mnist", lambda: None, "run 4"),
+    }
     at.switch_page(PAGE)
     canvas.image = _seven()
     at.run()

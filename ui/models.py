@@ -1,8 +1,9 @@
 """Which models a user can predict with: live runs of this session and model files on disk.
 
-The Training playground registers each run it holds with ``register_live_model`` (a label and a
-function that returns a snapshot ``Network`` of the model so far, safe to use while it trains).
-The Draw page lists ``model_choices()``: those live runs first, then saved files, newest first.
+The Training playground registers each run it holds with ``register_live_model`` (its run id, a
+label for people and a function that returns a snapshot ``Network`` of the model so far, safe to
+use while it trains). The Draw page lists ``model_choices()``: those live runs first, then the
+saved runs of the same owner (never another user's), then standalone model files, newest first.
 ``st.session_state["current_model"]`` holds the label last chosen, shown on the home page.
 """
 
@@ -16,9 +17,11 @@ import streamlit as st
 
 from nn_core.io import SavedModel, load_model
 from nn_core.network import Network
-from nn_core.paths import models_dir, runs_dir
+from nn_core.paths import models_dir
+from nn_core.runstore import list_runs, model_path
 
-LIVE_KEY = "live_models"  # label -> (dataset name, function giving a Network snapshot or None)
+LIVE_KEY = "live_models"  # run id -> (dataset name, function giving a Network snapshot or None, label)
+OWNER_KEY = "train_owner"  # set by the Training playground: whose runs this session may see
 CURRENT_KEY = "current_model"
 
 
@@ -30,32 +33,34 @@ class ModelChoice:
     path: Path | None = None
 
 
-def register_live_model(label: str, dataset: str, snapshot: Callable[[], Network | None]) -> None:
-    """Offer a run of this session to the other pages under ``label``."""
-    st.session_state.setdefault(LIVE_KEY, {})[label] = (dataset, snapshot)
+def register_live_model(
+    key: str, dataset: str, snapshot: Callable[[], Network | None], label: str | None = None
+) -> None:
+    """Offer a run of this session to the other pages (``key``: its run id)."""
+    st.session_state.setdefault(LIVE_KEY, {})[key] = (dataset, snapshot, label or key)
 
 
-def unregister_live_model(label: str) -> None:
-    st.session_state.get(LIVE_KEY, {}).pop(label, None)
+def unregister_live_model(key: str) -> None:
+    st.session_state.get(LIVE_KEY, {}).pop(key, None)
 
 
 def saved_model_files() -> list[Path]:
-    """Model files on disk: ``models/*.npz`` and ``runs/*/model.npz``, newest first."""
-    files = [*models_dir().glob("*.npz"), *runs_dir().glob("*/model.npz")]
-    return sorted((f for f in files if f.is_file()), key=lambda f: f.stat().st_mtime, reverse=True)
+    """Standalone model files (``models/*.npz``: the default model, CLI saves), newest first."""
+    files = [f for f in models_dir().glob("*.npz") if f.is_file()]
+    return sorted(files, key=lambda f: f.stat().st_mtime, reverse=True)
 
 
 def model_choices() -> list[ModelChoice]:
-    """Live runs of this session, then saved files."""
-    choices = [
-        ModelChoice(label, "live", dataset)
-        for label, (dataset, _) in st.session_state.get(LIVE_KEY, {}).items()
-    ]
-    live_labels = {c.label for c in choices}
-    for path in saved_model_files():
-        label = path.parent.name if path.name == "model.npz" else path.stem
-        if label not in live_labels:
-            choices.append(ModelChoice(label, "file", "", path))
+    """Live runs of this session, then this owner's saved runs, then standalone files."""
+    live = st.session_state.get(LIVE_KEY, {})
+    choices = [ModelChoice(label, "live", dataset) for dataset, _, label in live.values()]
+    owner = st.session_state.get(OWNER_KEY)
+    if owner:
+        for record in reversed(list_runs(owner)):
+            path = model_path(record.run_id)
+            if record.run_id not in live and path.is_file():
+                choices.append(ModelChoice(f"{record.name} (saved run)", "file", record.dataset, path))
+    choices += [ModelChoice(path.stem, "file", "", path) for path in saved_model_files()]
     return choices
 
 
@@ -71,7 +76,7 @@ def load_choice(choice: ModelChoice) -> Network | None:
     Raises ``nn_core.io.ModelFileError`` for a damaged file.
     """
     if choice.kind == "live":
-        entry = st.session_state.get(LIVE_KEY, {}).get(choice.label)
+        entry = next((e for e in st.session_state.get(LIVE_KEY, {}).values() if e[2] == choice.label), None)
         return None if entry is None else entry[1]()
     assert choice.path is not None
     return _load_file(str(choice.path), choice.path.stat().st_mtime).network

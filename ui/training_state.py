@@ -73,9 +73,11 @@ def selected_run(workers: list[RunWorker]) -> RunWorker | None:
 
 
 def register_models(workers: list[RunWorker]) -> None:
-    """Offer every run of this owner to the Draw page (labelled by run id, like its model file)."""
+    """Offer every run of this owner to the Draw page."""
     for worker in workers:
-        register_live_model(worker.record.run_id, worker.record.dataset, worker.snapshot)
+        record = worker.record
+        label = f"{record.name} · {'-'.join(map(str, (784, *record.model_config.hidden, 10)))}"
+        register_live_model(record.run_id, record.dataset, worker.snapshot, label)
 
 
 def start_new_run(owner: str) -> None:
