@@ -42,6 +42,14 @@ def explorer(monkeypatch, tmp_path) -> AppTest:
     return open_explorer(monkeypatch, tmp_path, str(root))
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Select a tab as a click on it would (the page runs only the open tab)."""
+    at.session_state["explorer_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def chart(at: AppTest, key: str):
     found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
     assert len(found) == 1, f"no chart {key}"
@@ -97,7 +105,9 @@ def test_summary_and_charts_come_from_the_data(explorer):
     assert [t.label for t in explorer.tabs] == ["Overview", "Samples", "Class averages", "Viewer", "PCA map"]
     balance = spec(explorer, "explorer_balance")["data"][0]
     np.testing.assert_array_equal(array(balance["y"]), np.bincount(labels, minlength=10))
-    pca = spec(explorer, "explorer_pca")["data"]
+    shown = sorted(c.proto.id.rsplit("-", 1)[1] for c in explorer.get("plotly_chart"))
+    assert shown == ["explorer_balance", "explorer_histogram"]  # closed tabs do not run
+    pca = spec(open_tab(explorer, "PCA map"), "explorer_pca")["data"]
     assert sum(len(array(t["customdata"])) for t in pca) == 5000
     for c, trace in enumerate(pca):
         assert (labels[array(trace["customdata"])] == c).all()
@@ -108,14 +118,16 @@ def test_switching_to_fashion_shows_class_names(explorer):
     names = DATASETS["fashion-mnist"].class_names
     explorer.radio(key="explorer_dataset").set_value("fashion-mnist").run()
     assert not explorer.exception
-    assert explorer.button_group(key="explorer_classes_fashion-mnist").options == list(names)
     assert list(spec(explorer, "explorer_balance")["data"][0]["x"]) == list(names)
-    assert f"({names[labels[0]]})" in markdown_text(explorer)
+    open_tab(explorer, "Samples")
+    assert explorer.button_group(key="explorer_classes_fashion-mnist").options == list(names)
+    assert f"({names[labels[0]]})" in markdown_text(open_tab(explorer, "Viewer"))
     assert explorer.metric[0].value == f"{len(images):,}"
 
 
 def test_class_filter_and_resample_change_the_grid(explorer):
     _, labels = load_split("mnist", "train")
+    open_tab(explorer, "Samples")
     before = array(spec(explorer, "explorer_grid")["data"][1]["customdata"])
     assert len(before) == 40 and len(set(labels[before].tolist())) > 3
     explorer.button_group(key="explorer_classes_mnist").set_value([3]).run()
@@ -125,10 +137,14 @@ def test_class_filter_and_resample_change_the_grid(explorer):
     assert explorer.number_input(key="explorer_seed").value == 1
     again = array(spec(explorer, "explorer_grid")["data"][1]["customdata"])
     assert (labels[again] == 3).all() and set(again.tolist()) != set(threes.tolist())
+    open_tab(open_tab(explorer, "Viewer"), "Samples")  # the settings outlive a closed tab
+    assert explorer.button_group(key="explorer_classes_mnist").value == [3]
+    assert explorer.number_input(key="explorer_seed").value == 1
 
 
 def test_viewer_previous_and_next(explorer):
     _, labels = load_split("mnist", "train")
+    open_tab(explorer, "Viewer")
     explorer.button(key="explorer_next").click().run()
     assert explorer.number_input(key="explorer_index").value == 1
     assert f"Image **#1** of the training set: label **{labels[1]}**" in markdown_text(explorer)
@@ -141,17 +157,21 @@ def test_viewer_previous_and_next(explorer):
 
 def test_choosing_a_point_opens_its_image(explorer):
     _, labels = load_split("mnist", "train")
+    open_tab(explorer, "PCA map")
     row = int(array(spec(explorer, "explorer_pca")["data"][4]["customdata"])[7])  # a "4" on the map
     select(explorer, "explorer_pca", row)
-    assert explorer.number_input(key="explorer_index").value == row
     assert spec(explorer, "explorer_pca_image")["layout"]["title"]["text"] == f"#{row}: {labels[row]}"
     assert len(spec(explorer, "explorer_pca")["data"]) == 11  # the ring around the chosen point
+    assert open_tab(explorer, "Viewer").number_input(key="explorer_index").value == row  # the viewer follows
+    open_tab(explorer, "Samples")
     tile = int(array(spec(explorer, "explorer_grid")["data"][1]["customdata"])[5])
     select(explorer, "explorer_grid", tile)
+    open_tab(explorer, "Viewer")
     assert explorer.number_input(key="explorer_index").value == tile
 
 
 def test_a_smaller_split_keeps_the_index_in_range(explorer):
+    open_tab(explorer, "Viewer")
     explorer.number_input(key="explorer_index").set_value(59_999).run()
     explorer.radio(key="explorer_split").set_value("test").run()
     assert not explorer.exception
