@@ -1,4 +1,9 @@
-"""Digit Lab: the entry point. Page config and navigation only; each page lives in pages/."""
+"""Digit Lab: the entry point. Page config and navigation only; each page lives in app_pages/.
+
+The folder is not called ``pages/``: Streamlit treats a ``pages/`` folder beside the entry script as
+its older multipage layout, and the first request after a server start that deep-links to a page
+(``/draw``) would then run that page alone, without this router.
+"""
 
 import streamlit as st
 
@@ -6,10 +11,10 @@ st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="
 
 navigation = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/explorer.py", title="Dataset explorer", icon=":material/grid_view:", url_path="explorer"),
-        st.Page("pages/training.py", title="Training playground", icon=":material/model_training:", url_path="training"),
-        st.Page("pages/draw.py", title="Draw & predict", icon=":material/draw:", url_path="draw"),
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/explorer.py", title="Dataset explorer", icon=":material/grid_view:", url_path="explorer"),
+        st.Page("app_pages/training.py", title="Training playground", icon=":material/model_training:", url_path="training"),
+        st.Page("app_pages/draw.py", title="Draw & predict", icon=":material/draw:", url_path="draw"),
     ]
 )
 navigation.run()

@@ -22,7 +22,7 @@ from ui.draw_input import EMPTY_HINT
 from ui.draw_predict import predict_digit
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/draw.py"
+PAGE = "app_pages/draw.py"
 
 
 def _seven() -> np.ndarray:

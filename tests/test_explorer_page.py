@@ -16,7 +16,7 @@ from nn_core.datasets import DATASETS
 from tests.conftest import require_real_data
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "pages/explorer.py"
+PAGE = "app_pages/explorer.py"
 
 
 @cache

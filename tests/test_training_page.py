@@ -12,7 +12,7 @@ from nn_core import runstore
 from ui import training_registry as reg
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "pages/training.py"
+PAGE = "app_pages/training.py"
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +110,7 @@ def test_layers_can_be_added_and_removed():
 def test_settings_survive_a_page_switch():
     at = _open()
     at.number_input(key="train_w_seed").set_value(7).run()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()
     assert at.number_input(key="train_w_seed").value == 7
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_healthy, screenshot, wait_for_app
+from tests.browser.conftest import AppServer, assert_healthy, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +35,21 @@ def test_home_links_to_each_page(page, app_url, label, path):
     page.goto(app_url)
     wait_for_app(page)
     page.get_by_role("link", name=label).first.click()
-    expect(page).to_have_url(re.compile(f"/{path}$"), timeout=15_000)
+    expect(page).to_have_url(re.compile(f"/{path}(\\?.*)?$"), timeout=15_000)
     wait_for_app(page)
     assert_healthy(page)
+
+
+def test_a_deep_link_on_a_fresh_server_gets_the_router(page, tmp_path_factory):
+    """The first request after a start goes straight to a page: it still has the app's navigation."""
+    server = AppServer(tmp_path_factory.mktemp("deep-link-home"))
+    try:
+        page.goto(f"{server.url}/explorer")
+        wait_for_app(page)
+        nav = page.locator("[data-testid=stSidebarNav]")
+        expect(nav.get_by_text("Training playground")).to_be_visible(timeout=30_000)
+        expect(nav.get_by_text("Draw & predict")).to_be_visible()
+        assert nav.get_by_text("training", exact=True).count() == 0  # no raw file names
+        assert_healthy(page)
+    finally:
+        server.stop()

@@ -16,15 +16,15 @@ left, middle, right = st.columns(3)
 with left, st.container(border=True):
     st.subheader(":material/grid_view: Explore")
     st.write("Class balance, sample grids, mean digits, pixel statistics and a PCA map of the data.")
-    st.page_link("pages/explorer.py", label="Open the dataset explorer", icon=":material/arrow_forward:")
+    st.page_link("app_pages/explorer.py", label="Open the dataset explorer", icon=":material/arrow_forward:")
 with middle, st.container(border=True):
     st.subheader(":material/model_training: Train")
     st.write("Pick layers, activations, optimizer and learning rate; see loss and accuracy stream in live.")
-    st.page_link("pages/training.py", label="Open the training playground", icon=":material/arrow_forward:")
+    st.page_link("app_pages/training.py", label="Open the training playground", icon=":material/arrow_forward:")
 with right, st.container(border=True):
     st.subheader(":material/draw: Draw")
     st.write("Draw a digit or upload a photo; see the 28x28 image the network gets and its ten probabilities.")
-    st.page_link("pages/draw.py", label="Open draw & predict", icon=":material/arrow_forward:")
+    st.page_link("app_pages/draw.py", label="Open draw & predict", icon=":material/arrow_forward:")
 
 st.header("Data", divider="gray")
 for name in DATASET_NAMES:
