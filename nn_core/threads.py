@@ -9,6 +9,7 @@ Where that library cannot be found (another BLAS, another OS) every function is 
 from __future__ import annotations
 
 import ctypes
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,6 +99,19 @@ def set_blas_threads(n: int) -> None:
         funcs[0](max(1, min(int(n), _default_threads())))
 
 
+def machine_busy() -> bool:
+    """True when the 1-minute load average exceeds the cores this process may use by half a core.
+
+    Our own training counts in it (one or two runnable threads), so a quiet 2-core machine shows
+    1 to 2; 3 or more means other processes want the cores too. False where unknown.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return os.getloadavg()[0] > cores + 0.5
+    except (OSError, AttributeError):
+        return False
+
+
 class ThreadChooser:
     """Picks the BLAS thread count step by step, from timed blocks of training steps.
 
@@ -110,9 +124,11 @@ class ThreadChooser:
     (one thread loses at most ~30%, a waiting pool can lose 10x), so: a probe stops at the first
     step on more threads that takes over twice the one-thread time (the first step of a block,
     which pays for the switch, counts only for this); while on more threads, three slow steps in
-    a row fall back to one thread; and while one thread keeps winning, probes grow rarer (the
-    wait doubles from ``period`` steps up to 64 times that). Keep one chooser across epochs so
-    that this knowledge carries over; steps are numbered across the whole run.
+    a row fall back to one thread; while one thread keeps winning, probes grow rarer (the wait
+    doubles from ``period`` steps up to 64 times that); and no probe starts while the load
+    average says other processes want the cores (``machine_busy``), since even a probe's few
+    pooled steps then cost 25-180 ms each. Keep one chooser across epochs so that this knowledge
+    carries over; steps are numbered across the whole run.
     """
 
     def __init__(
@@ -143,7 +159,11 @@ class ThreadChooser:
     def threads(self, step: int) -> int:
         """The thread count to run ``step`` with; call once per step, steps in increasing order."""
         if self._probe_from is None and (self._next_probe is None or step >= self._next_probe):
-            self._probe_from, self._samples = step, {t: [] for t in self.candidates}
+            if machine_busy():  # other processes hold the cores: a pool would wait, don't try it
+                self.choice, self._wait = self.candidates[0], min(self._wait * 2, 64 * self.period)
+                self._next_probe = step + self._wait
+            else:
+                self._probe_from, self._samples = step, {t: [] for t in self.candidates}
         count = self.choice
         if self._probe_from is not None:
             offset = step - self._probe_from
