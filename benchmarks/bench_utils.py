@@ -99,6 +99,17 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def cpu_mhz() -> float | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":", 1)[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def cpu_flags() -> str:
     """The widest vector extensions the CPU reports (what the BLAS kernels can use)."""
     try:
@@ -133,6 +144,7 @@ def machine_info() -> dict[str, object]:
     return {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "cpu": cpu_model(),
+        "cpu_mhz": cpu_mhz(),
         "cpu_flags": cpu_flags(),
         "python": platform.python_version(),
         "numpy": np.__version__,

@@ -27,17 +27,18 @@ def machine_md(machine: dict[str, Any], command: str) -> str:
             parts.append(f"kernel {lib['architecture']}")
         if lib.get("threading_layer"):
             parts.append(str(lib["threading_layer"]))
-        parts.append(f"{lib.get('num_threads')} threads by default")
         name = " ".join(str(x) for x in (lib.get("internal_api"), lib.get("version")) if x)
         blas.append(f"{name} ({', '.join(parts)})")
     load = ", ".join(f"{x:.2f}" for x in machine["load_average"])
     return "\n".join(
         [
-            f"- Machine: {machine['nproc']} cores (`nproc`), {machine['cpu']} ({machine['cpu_flags']}).",
+            f"- Machine: {machine['nproc']} cores (`nproc`), {machine['cpu']}"
+            + (f" at {machine['cpu_mhz']:.0f} MHz" if machine.get("cpu_mhz") else "")
+            + f" ({machine['cpu_flags']}).",
             f"- Python {machine['python']}, NumPy {machine['numpy']}, PyTorch {machine['torch']} (CPU build).",
             "- Libraries loaded (threadpoolctl): " + "; ".join(blas) + ".",
             f"- OpenBLAS environment in this run: {env_text}.",
-            f"- Load average when the run started: {load} (other processes shared the machine).",
+            f"- Load average (1, 5, 15 minutes) when the run started: {load}; our own benchmark accounts for 1 to 2.",
             f"- Command: `{command}`",
         ]
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -84,8 +85,9 @@ def main() -> None:
         parts = args.only or [p for p in PARTS if p != "best" or args.best]
         command = shlex.join(["python", "benchmarks/run_all.py", *sys.argv[1:]])
         data = bench_utils.load_mnist()
+        start_machine = bench_utils.machine_info()  # before any part changes a thread count
         for part in parts:
-            machine = bench_utils.machine_info()
+            machine = {**start_machine, "load_average": list(os.getloadavg())}
             log(f"== {part} (load average {machine['load_average'][0]:.2f})")
             data_out = run_part(part, data, args)
             results[part] = {
