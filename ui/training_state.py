@@ -15,6 +15,7 @@ shows the new state. Errors a person can fix are kept as a flash message shown o
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,12 +49,19 @@ def ensure_owner() -> str:
     return st.session_state[OWNER]
 
 
+FLASH_SECONDS = 15.0  # a message outlives the automatic reruns that may follow the action
+
+
 def flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
+    st.session_state[FLASH] = (kind, text, time.monotonic())
 
 
 def show_flash() -> None:
-    kind, text = st.session_state.pop(FLASH, (None, ""))
+    """The last action's message, shown on every rerun for a few seconds (a newer one replaces it)."""
+    kind, text, at = st.session_state.get(FLASH, (None, "", 0.0))
+    if time.monotonic() - at > FLASH_SECONDS:
+        st.session_state.pop(FLASH, None)
+        return
     if kind == "error":
         st.error(text, icon=":material/error:")
     elif kind == "warning":
