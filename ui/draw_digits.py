@@ -4,6 +4,8 @@ download it as ``.npz``, delete entries. The set itself lives on disk (``nn_core
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -97,7 +99,7 @@ def my_digits_section(network: Network | None, model_label: str) -> None:
     _delete_form(digits)
     st.download_button(
         "Download My digits (.npz)",
-        data=digitset_to_bytes(digits),
+        data=partial(digitset_to_bytes, digits),  # made on click: no file re-sent after every stroke
         file_name="my-digits.npz",
         mime="application/octet-stream",
         key="draw_digits_download",

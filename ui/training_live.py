@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 
 import streamlit as st
 
@@ -187,6 +188,6 @@ def _table(view: RunView) -> None:
         return
     st.dataframe([r.to_dict() for r in view.history], hide_index=True, column_order=COLUMNS)
     st.download_button(
-        "Download CSV", history_csv(view.history), file_name=f"{view.name.replace(' ', '-').lower()}-history.csv",
+        "Download CSV", partial(history_csv, list(view.history)), file_name=f"{view.name.replace(' ', '-').lower()}-history.csv",
         mime="text/csv", icon=":material/download:", on_click="ignore", key="train_csv",
     )  # fmt: skip

@@ -95,7 +95,7 @@ def render_files(owner: str, view: RunView) -> None:
         path = model_path(view.run_id)
         if path.is_file():
             st.download_button(
-                "Download model (.npz)", path.read_bytes(), file_name=f"digit-lab-{view.name.replace(' ', '-').lower()}.npz",
+                "Download model (.npz)", path.read_bytes, file_name=f"digit-lab-{view.name.replace(' ', '-').lower()}.npz",
                 mime="application/octet-stream", icon=":material/download:", on_click="ignore", key="train_download_model",
             )  # fmt: skip
         st.button(
