@@ -34,11 +34,6 @@ def get_split(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     return load_split_cached(name, split, str(data_root()))
 
 
-def dataset_ready(name: str) -> bool:
-    """True when all four files are present with the right checksum."""
-    return all(state == "ok" for state in dataset_status(name).values())
-
-
 def download_panel(name: str, key: str) -> bool:
     """Show the dataset's state; when files are missing, a Download button with a progress bar.
 
