@@ -20,17 +20,23 @@ with left, st.container(border=True):
 with middle, st.container(border=True):
     st.subheader(":material/model_training: Train")
     st.write("Pick layers, activations, optimizer and learning rate; see loss and accuracy stream in live.")
-    st.page_link("app_pages/training.py", label="Open the training playground", icon=":material/arrow_forward:")
+    st.page_link(
+        "app_pages/training.py", label="Open the training playground", icon=":material/arrow_forward:"
+    )
 with right, st.container(border=True):
     st.subheader(":material/draw: Draw")
-    st.write("Draw a digit or upload a photo; see the 28x28 image the network gets and its ten probabilities.")
+    st.write(
+        "Draw a digit or upload a photo; see the 28x28 image the network gets and its ten probabilities."
+    )
     st.page_link("app_pages/draw.py", label="Open draw & predict", icon=":material/arrow_forward:")
 
 st.header("Data", divider="gray")
 for name in DATASET_NAMES:
     with st.container(border=True):
         if download_panel(name, key=f"home_download_{name}"):
-            st.markdown(f":material/check_circle: **{dataset_title(name)}**: 60,000 training and 10,000 test images, ready.")
+            st.markdown(
+                f":material/check_circle: **{dataset_title(name)}**: 60,000 training and 10,000 test images, ready."
+            )
 
 st.header("Model", divider="gray")
 label = current_model_label()
@@ -38,6 +44,9 @@ choices = model_choices()
 if label:
     st.markdown(f"Current model: **{label}**.")
 elif choices:
-    st.markdown(f"No model chosen yet in this session; {len(choices)} saved or running model(s) are available.")
+    names = ", ".join(f"**{c.label}**" for c in choices[:4]) + (" and more" if len(choices) > 4 else "")
+    st.markdown(f"Models ready to predict with: {names}.")
 else:
     st.markdown("No model yet: train one in the playground, or open Draw & predict to get a ready-made one.")
+if choices or label:
+    st.page_link("app_pages/draw.py", label="Try it on a digit you draw", icon=":material/draw:")

@@ -94,3 +94,15 @@ def test_offline_download_says_so_and_leaves_no_partial_file(monkeypatch, tmp_pa
     assert "did not complete" in error and "train-images-idx3-ubyte.gz" in error
     leftovers = list((data / "mnist").iterdir()) if (data / "mnist").exists() else []
     assert leftovers == []
+
+
+def test_saved_models_are_named_on_the_home_page(monkeypatch, tmp_path, mnist_root):
+    from nn_core.config import ModelConfig
+    from nn_core.io import SavedModel, save_model
+    from nn_core.network import build_network
+
+    network = build_network(ModelConfig(hidden=(4,), activations=("relu",)), np.random.default_rng(0))
+    save_model(tmp_path / "home" / "models" / "my-model.npz", SavedModel(network))
+    at = _open(monkeypatch, mnist_root, tmp_path)
+    assert not at.exception
+    assert "Models ready to predict with: **my-model**." in [m.value for m in at.markdown]
