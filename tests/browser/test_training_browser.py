@@ -176,6 +176,7 @@ def test_train_live_pause_resume_stop_and_reload(page, app_url, app_server):
         files=[{"name": "junk.npz", "mimeType": "application/octet-stream", "buffer": b"not a model"}]
     )
     expect(page.get_by_text(re.compile("junk.npz was not added"))).to_be_visible(timeout=30_000)
+    wait_for_app(page)  # a file set while the previous upload's rerun still runs can be dropped
     uploader.set_input_files(
         files=[{"name": "mine.npz", "mimeType": "application/octet-stream", "buffer": model_bytes}]
     )
