@@ -1,14 +1,11 @@
 """Tests for nn_core.canvas_render: MNIST-style digits re-drawn as drawing-canvas images."""
 
-import gzip
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from nn_core.canvas_render import _set_width, render_canvas_batch, render_canvas_style
+from nn_core.data import load_split
 from nn_core.preprocess import preprocess_digit
 
 STROKES = {  # polylines in fractions of the drawing area
@@ -140,14 +137,8 @@ def test_empty_digit_and_bad_shapes_are_refused():
 
 
 @pytest.mark.real_data
-def test_real_mnist_digits_survive_canvas_rendering():
-    root = os.environ.get("DIGIT_LAB_DATA")
-    if not root:
-        if os.environ.get("CI"):
-            pytest.fail("DIGIT_LAB_DATA must point at the data folder in CI.")
-        pytest.skip("Set DIGIT_LAB_DATA to the data folder to run real-MNIST checks.")
-    with gzip.open(Path(root) / "mnist" / "t10k-images-idx3-ubyte.gz", "rb") as f:
-        digits = np.frombuffer(f.read(16 + 100 * 784), np.uint8, offset=16).reshape(100, 28, 28)
+def test_real_mnist_digits_survive_canvas_rendering(mnist_root):
+    digits = load_split("mnist", "test", mnist_root)[0][:100]
     canvases = render_canvas_batch(digits, np.random.default_rng(7))
     scores = np.array([corr(preprocess_digit(c), d) for c, d in zip(canvases, digits, strict=True)])
     assert np.median(scores) > 0.8

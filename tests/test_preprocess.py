@@ -1,8 +1,6 @@
 """Tests for nn_core.preprocess: drawings and photos to MNIST format, and image file loading."""
 
-import gzip
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
+from nn_core.data import load_split
 from nn_core.preprocess import (
     EmptyDrawingError,
     ImageFileError,
@@ -261,20 +260,15 @@ def test_engine_does_not_import_streamlit():
     assert result.stdout.strip() == "False"
 
 
-def _mnist_test_images(count: int) -> np.ndarray:
-    root = os.environ.get("DIGIT_LAB_DATA")
-    if not root:
-        if os.environ.get("CI"):
-            pytest.fail("DIGIT_LAB_DATA must point at the data folder in CI.")
-        pytest.skip("Set DIGIT_LAB_DATA to the data folder to run real-MNIST checks.")
-    with gzip.open(Path(root) / "mnist" / "t10k-images-idx3-ubyte.gz", "rb") as f:
-        return np.frombuffer(f.read(count * 784 + 16), np.uint8, offset=16).reshape(count, 28, 28)
+def _mnist_test_images(root: Path, count: int) -> np.ndarray:
+    """The first ``count`` MNIST test images, uint8 (count, 28, 28), through the data layer."""
+    return load_split("mnist", "test", root)[0][:count]
 
 
 @pytest.mark.real_data
-def test_real_mnist_digits_pass_through_unchanged():
+def test_real_mnist_digits_pass_through_unchanged(mnist_root):
     """MNIST was made by this very recipe, so its digits are already in the target format."""
-    digits = _mnist_test_images(300)
+    digits = _mnist_test_images(mnist_root, 300)
     for digit in digits:
         out = preprocess_digit(digit)
         assert corr(out, digit) > 0.9
@@ -282,9 +276,9 @@ def test_real_mnist_digits_pass_through_unchanged():
 
 
 @pytest.mark.real_data
-def test_real_mnist_digits_survive_a_canvas_sized_round_trip():
+def test_real_mnist_digits_survive_a_canvas_sized_round_trip(mnist_root):
     """Blown up to 280x280 and shrunk back, a digit must stay close to the original."""
-    digits = _mnist_test_images(100)
+    digits = _mnist_test_images(mnist_root, 100)
     scores = []
     for digit in digits:
         big = np.asarray(Image.fromarray(digit).resize((280, 280), Image.Resampling.BILINEAR))
