@@ -54,7 +54,9 @@ workers = reg.owner_workers(owner)
 state.register_models(workers)
 with right:
     data_ready = download_panel(values["dataset"], key="train_download_data")
-    view = live.render_run_panel(owner, workers, can_start=data_ready and error is None)
+    view = live.render_run_panel(
+        owner, workers, can_start=data_ready and error is None, planned_epochs=int(values["epochs"])
+    )
 
 if view is not None:
     st.divider()

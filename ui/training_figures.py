@@ -63,6 +63,8 @@ def curve_figure(history: Sequence[EpochMetrics], kind: str, planned_epochs: int
     if planned_epochs:
         fig.update_xaxes(range=[0.5, max(planned_epochs, len(epochs)) + 0.5])
     fig.update_yaxes(title=title.lower(), tickformat=".0%" if kind == "acc" else None)
+    if not epochs:  # an empty chart: a plausible scale instead of Plotly's default -1..4
+        fig.update_yaxes(range=[0, 1] if kind == "acc" else [0, 2.5])
     fig.update_layout(hovermode="x unified")
     return _layout(fig, title)
 

@@ -41,8 +41,15 @@ def run_label(view: RunView) -> str:
     return f"{view.name} · {view.train_config.dataset} · {architecture(view)} · {view.train_config.optimizer} · seed {view.train_config.seed}"
 
 
-def render_run_panel(owner: str, workers: list[RunWorker], can_start: bool) -> RunView | None:
-    """Start button, run selector, run buttons and the live fragment; returns the selected run."""
+def render_run_panel(
+    owner: str, workers: list[RunWorker], can_start: bool, planned_epochs: int
+) -> RunView | None:
+    """Start button, run selector, run buttons and the live fragment; returns the selected run.
+
+    Before the first run the charts are drawn empty (``planned_epochs`` wide): the page shows where
+    the curves will appear, and the browser has the chart library loaded by the time a run starts,
+    so the first epoch shows as soon as it ends.
+    """
     st.button(
         "Start a new run", type="primary", icon=":material/play_arrow:", disabled=not can_start,
         on_click=state.start_new_run, args=(owner,), key="train_start",
@@ -53,6 +60,9 @@ def render_run_panel(owner: str, workers: list[RunWorker], can_start: bool) -> R
         st.info(
             "No runs yet: choose settings on the left and press **Start a new run**.", icon=":material/info:"
         )
+        left, right = st.columns(2)
+        left.plotly_chart(tf.curve_figure((), "loss", planned_epochs), key="train_empty_loss")
+        right.plotly_chart(tf.curve_figure((), "acc", planned_epochs), key="train_empty_acc")
         return None
     views = {w.record.run_id: w.view() for w in workers}
     st.selectbox(

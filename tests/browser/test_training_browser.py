@@ -19,9 +19,11 @@ from tests.browser.conftest import ARTIFACTS, PageErrors, assert_healthy, screen
 
 pytestmark = pytest.mark.browser
 
-# Online learning on 1,800 images: ~0.7 s per epoch on 2 idle cores, bound by Python rather than BLAS,
-# so slow enough to see each point arrive and to click between epochs, yet light on the CPU.
-SLOW = {"n": "2000", "hidden": "64", "act": "relu", "batch": "1", "lr": "0.005", "opt": "momentum"}
+# Online learning on 3,600 images: 0.6-1 s per epoch on 2 cores, bound by Python rather than BLAS,
+# so slower than the page's half-second polling (each point can be seen arriving) and slow enough
+# to click between epochs, yet light on the CPU. (With 1,800 images a fast machine finished an epoch
+# every 0.3 s and the chart could jump by several points at once.)
+SLOW = {"n": "4000", "hidden": "64", "act": "relu", "batch": "1", "lr": "0.005", "opt": "momentum"}
 
 
 def new_page(browser):
