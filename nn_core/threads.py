@@ -124,8 +124,9 @@ class ThreadChooser:
     (one thread loses at most ~30%, a waiting pool can lose 10x), so: a probe stops at the first
     step on more threads that takes over twice the one-thread time (the first step of a block,
     which pays for the switch, counts only for this); while on more threads, three slow steps in
-    a row fall back to one thread; while one thread keeps winning, probes grow rarer (the wait
-    doubles from ``period`` steps up to 64 times that); and no probe starts while the load
+    a row fall back to one thread; while the same count keeps winning, probes grow rarer (the
+    wait doubles from ``period`` steps up to 64 times that for one thread, 8 times for more:
+    at batch 512 a probe every 64 steps cost 6% of the epoch); and no probe starts while the load
     average says other processes want the cores (``machine_busy``), since even a probe's few
     pooled steps then cost 25-180 ms each. Keep one chooser across epochs so that this knowledge
     carries over; steps are numbered across the whole run.
@@ -199,11 +200,13 @@ class ThreadChooser:
         fewest = self.candidates[0]
         self._reference = means.get(fewest, 0.0)
         best = min(means, key=means.__getitem__) if means else fewest
-        if best != fewest and means[best] < self.margin * self._reference:
-            self.choice, self._wait = best, self.period
-        else:
-            self.choice = fewest
-            self._wait = min(self._wait * 2, 64 * self.period)
+        if best == fewest or means[best] >= self.margin * self._reference:
+            best = fewest
+        # the same outcome again: probe less often (a one-thread run is safe, so it may wait
+        # longer; a pooled run is also guarded by the slow-step fallback in ``record``)
+        longest = (64 if best == fewest else 8) * self.period
+        self._wait = min(self._wait * 2, longest) if best == self.choice else self.period
+        self.choice = best
         self._probe_from, self._slow = None, 0
         self._next_probe = step + self._wait
 
