@@ -76,6 +76,41 @@ def test_cross_entropy_with_huge_logits_is_finite():
     np.testing.assert_allclose(dz, [[0, 0, 0], [0.5, 0, -0.5]], atol=1e-7)
 
 
+def test_cross_entropy_reuses_its_buffers_across_batch_sizes_and_class_counts(rng):
+    """One loss object called with changing shapes (the last batch of an epoch is smaller)."""
+    loss = SoftmaxCrossEntropy()
+    for n, k in [(7, 10), (3, 10), (9, 10), (4, 3), (6, 10)]:
+        z = rng.standard_normal((n, k)).astype(np.float32) * 4
+        y = rng.integers(0, k, n)
+        value, dz = loss(z, y)
+        rows = [softmax_row(r) for r in z.tolist()]
+        expected_value = -sum(math.log(p[t]) for p, t in zip(rows, y.tolist(), strict=True)) / n
+        assert value == pytest.approx(expected_value, rel=1e-5)
+        expected = np.array(rows)
+        expected[np.arange(n), y] -= 1.0
+        np.testing.assert_allclose(dz, expected / n, rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_allocates_no_array_data_once_warm(rng):
+    """No array per call, not even one value per row (64 kB here); NumPy's broadcasting machinery
+    takes ~22 kB of scratch of its own whatever the size, which the bound leaves room for."""
+    import tracemalloc
+
+    loss = SoftmaxCrossEntropy()
+    n = 16_384
+    z = rng.standard_normal((n, 10)).astype(np.float32)
+    y = rng.integers(0, 10, n)
+    loss(z, y)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        loss(z, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 40_000, f"a call allocated {peak - before} bytes"
+
+
 def test_mse_sigmoid_value_against_formula():
     value, _ = MeanSquaredError("sigmoid")(LOGITS, LABELS)
     total = 0.0
