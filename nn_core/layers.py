@@ -85,13 +85,22 @@ class Dense(Layer):
         return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        n = dy.shape[0]
         np.matmul(self._x.T, dy, out=self.dW)  # (n_in, n) @ (n, n_out)
-        np.sum(dy, axis=0, out=self.db)
+        # column sums as a product with ones (a BLAS matrix-vector product): 7 us instead of the
+        # 18 us of np.sum(axis=0) for a (512, 256) gradient
+        np.matmul(self._ones(n), dy, out=self.db)  # (n,) @ (n, n_out)
         if not self.input_grad:
             return dy
         dx = self._buffer("dx", dy.shape[0], self.n_in)
         np.matmul(dy, self.W.T, out=dx)  # (n, n_out) @ (n_out, n_in)
         return dx
+
+    def _ones(self, n: int) -> np.ndarray:
+        ones = self._buffers.get("ones")
+        if ones is None or ones.shape[0] < n:
+            ones = self._buffers["ones"] = np.ones(n, dtype=DTYPE)
+        return ones[:n]
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         out = x @ self.W
