@@ -9,6 +9,7 @@ Where that library cannot be found (another BLAS, another OS) every function is 
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -126,7 +127,8 @@ class ThreadChooser:
     which pays for the switch, counts only for this); while on more threads, three slow steps in
     a row fall back to one thread; while the same count keeps winning, probes grow rarer (the
     wait doubles from ``period`` steps up to 64 times that for one thread, 8 times for more:
-    at batch 512 a probe every 64 steps cost 6% of the epoch); and no probe starts while the load
+    at batch 512 a probe every 64 steps cost 6% of the epoch), with at least ``min_seconds`` of
+    training between probes (load changes over seconds); and no probe starts while the load
     average says other processes want the cores (``machine_busy``), since even a probe's few
     pooled steps then cost 25-180 ms each. Keep one chooser across epochs so that this knowledge
     carries over; steps are numbered across the whole run.
@@ -138,10 +140,12 @@ class ThreadChooser:
         block: int = 4,
         period: int = 64,
         margin: float = 0.9,
+        min_seconds: float = 1.0,
     ) -> None:
         default = _default_threads() if _openblas() is not None else 1
         self.candidates = candidates if candidates is not None else tuple(sorted({1, default}))
         self.block, self.period, self.margin = block, period, margin
+        self.min_seconds = min_seconds  # at least this much training between probes
         self.probe_len = 2 * block * len(self.candidates)  # two rounds of blocks
         self.choice = self.candidates[0]
         self.steps_at = dict.fromkeys(self.candidates, 0)  # steps run at each count
@@ -208,7 +212,9 @@ class ThreadChooser:
         self._wait = min(self._wait * 2, longest) if best == self.choice else self.period
         self.choice = best
         self._probe_from, self._slow = None, 0
-        self._next_probe = step + self._wait
+        per_step = means.get(best, 0.0)
+        by_time = math.ceil(self.min_seconds / per_step) if per_step > 0 else 0
+        self._next_probe = step + max(self._wait, by_time)
 
     def most_used(self) -> int:
         """The thread count that ran the most steps so far."""

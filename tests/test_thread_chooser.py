@@ -64,6 +64,13 @@ def test_probes_grow_rarer_while_more_threads_win_up_to_a_shorter_cap():
     assert used.count(1) < 0.03 * len(used)
 
 
+def test_at_least_min_seconds_of_training_pass_between_probes():
+    chooser = ThreadChooser(candidates=(1, 2), period=64, block=4, min_seconds=1.0)
+    used = run(chooser, lambda step, t: 0.003 if t == 1 else 0.002, 3000)  # 2-3 ms steps
+    assert used[:16].count(1) == 8  # the first probe
+    assert used[16:16 + 490] == [2] * 490  # then one second (500 steps of 2 ms) on two threads
+
+
 def test_a_slow_pooled_step_ends_the_probe_at_once():
     chooser = ThreadChooser(candidates=(1, 2), block=4)
     used = run(chooser, lambda step, t: 1.0 if t == 1 else 50.0, 20)
