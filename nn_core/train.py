@@ -88,6 +88,7 @@ class Trainer:
         self._X_aug = np.empty_like(self.X) if config.augment else None
         self._snapshot = network.get_weights()
         self._snapshot_step = 0
+        self._n_weights = network.n_params()
         self._alloc_batch_buffers()
 
     @property
@@ -149,8 +150,7 @@ class Trainer:
         self.rng.shuffle(self._perm)
         n, b, steps = len(self.y), self.batch_size, self.steps_per_epoch
         loss_sum, hits = 0.0, 0
-        widest = max((*net.config.hidden, net.config.n_inputs))
-        threads = threads_for_batch(b, widest)  # one thread for small products
+        threads = threads_for_batch(b, self._n_weights)  # one thread for small steps
         chooser = self._thread_chooser(steps) if threads is None else None  # larger: time 1 vs all
         if chooser is not None:
             threads = chooser.candidates[0]

@@ -46,7 +46,9 @@ def test_none_leaves_the_count_alone():
 
 
 def test_threads_for_batch():
-    assert threads_for_batch(32, 784) == 1
-    assert threads_for_batch(1, 128) == 1
-    assert threads_for_batch(512, 784) is None
-    assert threads_for_batch(128, 256) is None  # the measured tie goes to the default
+    small, medium = 784 * 128 + 128 * 10, 784 * 256 + 256 * 128 + 128 * 10  # weights of two MLPs
+    assert threads_for_batch(1, medium) == 1
+    assert threads_for_batch(16, small) == 1
+    assert threads_for_batch(32, small) is None  # a tie: the chooser times both
+    assert threads_for_batch(32, medium) is None
+    assert threads_for_batch(512, small) is None
