@@ -80,7 +80,7 @@ def nn_core_threads(threads: int | None) -> Iterator[None]:
         yield
         return
     chooser, rule = nn_core.train.ThreadChooser, nn_core.train.threads_for_batch
-    nn_core.train.ThreadChooser = lambda: chooser(candidates=(threads,))
+    nn_core.train.ThreadChooser = lambda **options: chooser(**{**options, "candidates": (threads,)})
     nn_core.train.threads_for_batch = lambda batch_size, n_weights: threads
     try:
         yield

@@ -331,3 +331,15 @@ def test_trainer_checks_its_inputs():
         Trainer(net, config, X[:0], y[:0])
     with pytest.raises(ConfigError, match="batch size"):
         Trainer(net, small_config(batch_size=0), X, y)
+
+
+def test_the_thread_probe_uses_short_blocks_only_for_long_steps():
+    X, y = blobs(1024)
+    big_net = small_net(hidden=(256, 128), activations=("relu", "relu"))
+    assert 512 * big_net.n_params() >= 25_000_000
+    big = Trainer(big_net, small_config(batch_size=512, epochs=1), X, y)
+    big.run_epoch()
+    small = Trainer(small_net(), small_config(batch_size=512, epochs=1), X, y)
+    small.run_epoch()
+    assert big._chooser[1].block == 2  # 512 x 235k weights: 3 ms steps time reliably
+    assert small._chooser[1].block == 4
