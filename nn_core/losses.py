@@ -34,55 +34,85 @@ def output_probabilities(logits: np.ndarray, output: str) -> np.ndarray:
     return a
 
 
-class SoftmaxCrossEntropy(Layer):
-    """Mean cross-entropy of softmax(logits) against integer labels y of shape (n,).
+class _Loss(Layer):
+    """Buffers and row-wise helpers shared by the losses: a call allocates no array data.
 
-    Every intermediate lives in a buffer of the layer, so a call allocates no array data. Row-wise
-    reductions over the k classes avoid NumPy's ``max(axis=1)``, which costs ~25 µs on a (512, 10)
-    array: the row maximum is picked at the ``argmax`` and the row sums are a product with ones.
+    NumPy's reductions along a short last axis are slow (``max(axis=1)`` costs ~25 µs on a
+    (512, 10) array), so a row's maximum is picked at its ``argmax`` and row sums are a product
+    with a column of ones. Labels must be 0 to k-1 (the trainer checks them).
     """
-
-    def __call__(self, logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        n, k = logits.shape
-        dz = self._buffer("dz", n, k)
-        col = self._buffer("col", n, 1)  # a value per row
-        at = self._buffer("at", n, 1, np.intp).ravel()  # flat index of one entry per row
-        true = self._buffer("true", n, 1, np.intp).ravel()  # flat index of the true class
-        row_start = self._row_starts(n, k)
-        np.add(row_start, y, out=true)
-        np.argmax(logits, axis=1, out=at)
-        at += row_start
-        np.take(logits, at, out=col.ravel(), mode="clip")  # row maxima
-        np.subtract(logits, col, out=dz)  # shifted logits, at most 0
-        picked = self._buffer("picked", n, 1).ravel()
-        np.take(dz, true, out=picked, mode="clip")  # shifted logit of the true class
-        np.exp(dz, out=dz)
-        np.matmul(dz, self._ones(k), out=col)  # row sums, in [1, k]
-        np.divide(dz, col, out=dz)  # softmax
-        np.log(col, out=col)
-        value = (float(col.sum()) - float(picked.sum())) / n  # mean of log-sum-exp minus true logit
-        np.take(dz, true, out=picked, mode="clip")
-        picked -= 1.0
-        np.put(dz, true, picked)  # softmax - onehot
-        dz *= 1.0 / n
-        return value, dz
 
     def _row_starts(self, n: int, k: int) -> np.ndarray:
         """(n,) intp: the flat index of each row's first entry, 0, k, 2k, ..."""
         starts = self._buffers.get("row_starts")
-        if starts is None or starts.shape[0] < n or getattr(self, "_row_k", None) != k:
-            starts = np.arange(0, max(n, 1) * k, k, dtype=np.intp)
-            self._buffers["row_starts"], self._row_k = starts, k
+        if starts is None or starts.shape[0] < n or (n > 1 and starts[1] != k):
+            starts = self._buffers["row_starts"] = np.arange(0, max(n, 2) * k, k, dtype=np.intp)
         return starts[:n]
 
     def _ones(self, k: int) -> np.ndarray:
+        """(k, 1) float32 ones."""
         ones = self._buffers.get("ones")
         if ones is None or ones.shape[0] != k:
             ones = self._buffers["ones"] = np.ones((k, 1), dtype=np.float32)
         return ones
 
+    def _true_index(self, y: np.ndarray, k: int) -> np.ndarray:
+        """(n,) intp: the flat index of each row's true class."""
+        n = len(y)
+        true = self._buffer("true", n, 1, np.intp).ravel()
+        np.add(self._row_starts(n, k), y, out=true)
+        return true
 
-class MeanSquaredError(Layer):
+    def _row_sums(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Sum of each row of x (n, k) into out (n, 1)."""
+        return np.matmul(x, self._ones(x.shape[1]), out=out)
+
+    def _shift_by_row_max(self, logits: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """logits (n, k) minus each row's maximum, into out (every entry at most 0)."""
+        n, k = logits.shape
+        at = self._buffer("at", n, 1, np.intp).ravel()
+        np.argmax(logits, axis=1, out=at)
+        at += self._row_starts(n, k)
+        row_max = self._buffer("row_max", n, 1)
+        np.take(logits, at, out=row_max.ravel(), mode="clip")
+        return np.subtract(logits, row_max, out=out)
+
+    def _softmax(self, logits: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Row-wise softmax of logits (n, k) into out."""
+        self._shift_by_row_max(logits, out)
+        np.exp(out, out=out)
+        sums = self._buffer("sums", logits.shape[0], 1)
+        np.divide(out, self._row_sums(out, sums), out=out)
+        return out
+
+    def _subtract_one_at(self, x: np.ndarray, true: np.ndarray) -> None:
+        """x[i, y[i]] -= 1 for every row, given the flat indices of the true classes."""
+        picked = self._buffer("picked", len(true), 1).ravel()
+        np.take(x, true, out=picked, mode="clip")
+        picked -= 1.0
+        np.put(x, true, picked)
+
+
+class SoftmaxCrossEntropy(_Loss):
+    """Mean cross-entropy of softmax(logits) against integer labels y of shape (n,)."""
+
+    def __call__(self, logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        n, k = logits.shape
+        true = self._true_index(y, k)
+        dz = self._shift_by_row_max(logits, self._buffer("dz", n, k))
+        picked = self._buffer("true_logit", n, 1).ravel()
+        np.take(dz, true, out=picked, mode="clip")  # shifted logit of the true class
+        np.exp(dz, out=dz)
+        sums = self._row_sums(dz, self._buffer("sums", n, 1))  # in [1, k]
+        np.divide(dz, sums, out=dz)  # softmax
+        np.log(sums, out=sums)
+        value = (float(sums.sum()) - float(picked.sum())) / n  # mean of log-sum-exp minus true logit
+        self._subtract_one_at(dz, true)  # softmax - onehot
+        dz *= 1.0 / n
+        return value, dz
+
+
+class MeanSquaredError(_Loss):
     """Quadratic cost ``1/(2n) sum ||a - onehot(y)||^2`` with ``a = output(logits)``."""
 
     def __init__(self, output: str = "sigmoid") -> None:
@@ -93,28 +123,29 @@ class MeanSquaredError(Layer):
 
     def __call__(self, logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         n, k = logits.shape
+        true = self._true_index(y, k)
         a = self._buffer("a", n, k)
         if self.output == "sigmoid":
             sigmoid(logits, out=a)
         else:
-            softmax(logits, out=a)
+            self._softmax(logits, a)
         g = self._buffer("g", n, k)  # dC/da = (a - onehot) / n
         np.copyto(g, a)
-        rows = np.arange(n)
-        g[rows, y] -= 1.0
-        value = float(0.5 * np.einsum("ij,ij->", g, g) / n)
+        self._subtract_one_at(g, true)
+        value = float(0.5 * np.vdot(g.ravel(), g.ravel()) / n)
         g *= 1.0 / n
+        dz = self._buffer("dz", n, k)
         if self.output == "sigmoid":  # da/dz = a (1 - a)
-            dz = self._buffer("dz", n, k)
             np.subtract(1.0, a, out=dz)
             dz *= a
             dz *= g
             return value, dz
         # softmax Jacobian: dz = a * (g - sum(g * a))
-        dot = np.einsum("ij,ij->i", g, a)[:, None]
-        g -= dot
-        g *= a
-        return value, g
+        np.multiply(g, a, out=dz)
+        dot = self._row_sums(dz, self._buffer("dot", n, 1))
+        np.subtract(g, dot, out=dz)
+        dz *= a
+        return value, dz
 
 
 def make_loss(name: str, output: str = "softmax") -> SoftmaxCrossEntropy | MeanSquaredError:
