@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from nn_core import data
 from nn_core.datasets import DATASETS
+from tests.apptest_charts import chart, spec
 from tests.conftest import require_real_data
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -48,16 +49,6 @@ def open_tab(at: AppTest, label: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def chart(at: AppTest, key: str):
-    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
-    assert len(found) == 1, f"no chart {key}"
-    return found[0]
-
-
-def spec(at: AppTest, key: str) -> dict:
-    return json.loads(chart(at, key).proto.spec)
 
 
 def array(value) -> np.ndarray:

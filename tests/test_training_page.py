@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn_core import runstore
+from tests.apptest_charts import spec
 from ui import training_registry as reg
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -49,22 +49,16 @@ def test_page_opens_with_defaults_and_mirrors_them_into_the_url():
     assert at.button(key="train_start") is not None
 
 
-def _chart_spec(at: AppTest, key: str) -> dict:
-    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
-    assert len(found) == 1, f"no chart {key}"
-    return json.loads(found[0].proto.spec)
-
-
 def test_before_the_first_run_the_charts_are_drawn_empty_over_the_planned_epochs():
     at = _open({"epochs": "12"})
     assert "No runs yet" in _texts(at.info)
     for key in ("train_empty_loss", "train_empty_acc"):
-        spec = _chart_spec(at, key)
-        assert spec["data"] and all(not trace["x"] for trace in spec["data"]), "no points before a run"
-        assert spec["layout"]["xaxis"]["range"] == [0.5, 12.5]
-    assert _chart_spec(at, "train_empty_acc")["layout"]["yaxis"]["range"] == [0, 1]
+        figure = spec(at, key)
+        assert figure["data"] and all(not trace["x"] for trace in figure["data"]), "no points before a run"
+        assert figure["layout"]["xaxis"]["range"] == [0.5, 12.5]
+    assert spec(at, "train_empty_acc")["layout"]["yaxis"]["range"] == [0, 1]
     at.number_input(key="train_w_epochs").set_value(30).run()
-    assert _chart_spec(at, "train_empty_loss")["layout"]["xaxis"]["range"] == [0.5, 30.5]
+    assert spec(at, "train_empty_loss")["layout"]["xaxis"]["range"] == [0.5, 30.5]
 
 
 def test_url_parameters_restore_the_controls_seed_included():
