@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from ui.draw_digits import add_digit_form, my_digits_section
-from ui.draw_input import canvas_input, upload_input
-from ui.draw_models import choose_model, class_names, load_network
-from ui.draw_panels import look_inside_panel, network_view, prediction_panel
-from ui.models import ModelChoice
+from ui.draw.digits import add_digit_form, my_digits_section
+from ui.draw.input import canvas_input, upload_input
+from ui.draw.models import choose_model, class_names, load_network
+from ui.draw.panels import look_inside_panel, network_view, prediction_panel
+from ui.model_choices import ModelChoice
 
 st.title("Draw & predict")
 st.markdown(

@@ -4,13 +4,12 @@ import inspect
 
 import streamlit as st
 
-from nn_core.data import DataError
-from nn_core.dataset_stats import closest_pairs, components_for_variance
-from nn_core.datasets import get_dataset_info
-from ui import explorer_figures as figures
-from ui import explorer_images as pictures
-from ui import explorer_stats as stats
-from ui.data import DATASET_NAMES, dataset_title, download_panel, get_split, show_data_error
+from nn_core.data.local import DataError
+from nn_core.data.registry import get_dataset_info
+from nn_core.data.stats import closest_pairs, components_for_variance
+from ui.datasets import DATASET_NAMES, dataset_title, download_panel, get_split, show_data_error
+from ui.explorer import figures, stats
+from ui.explorer import images as pictures
 
 INDEX = "explorer_index"  # the image shown in the viewer; a click on the grid or the map sets it too
 SPLITS = {"train": "Training set", "test": "Test set"}

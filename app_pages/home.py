@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from ui.data import DATASET_NAMES, dataset_title, download_panel
-from ui.models import current_model_label, model_choices
+from ui.datasets import DATASET_NAMES, dataset_title, download_panel
+from ui.model_choices import current_model_label, model_choices
 
 st.title("Digit Lab")
 st.markdown(

@@ -8,15 +8,11 @@ Runs belong to the owner id in the URL and are saved to disk after every epoch.
 import streamlit as st
 
 from nn_core.config import ConfigError
-from nn_core.data import DataError
-from ui import training_analysis as analysis
-from ui import training_controls as controls
-from ui import training_live as live
-from ui import training_params as tp
-from ui import training_registry as reg
-from ui import training_runs as runs
-from ui import training_state as state
-from ui.data import download_panel, show_data_error
+from nn_core.data.local import DataError
+from ui.datasets import download_panel, show_data_error
+from ui.training import analysis, controls, live, runs, state
+from ui.training import params as tp
+from ui.training import registry as reg
 
 st.title("Training playground")
 st.caption(

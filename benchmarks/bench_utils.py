@@ -2,7 +2,7 @@
 
 The benchmarks run in their own virtual environment (``benchmarks/requirements.txt``: PyTorch,
 NumPy, Pillow, threadpoolctl), never in the app's. They import ``nn_core`` from this checkout and
-read MNIST from ``$DIGIT_LAB_DATA`` (a folder holding ``mnist/``) through ``nn_core.data``.
+read MNIST from ``$DIGIT_LAB_DATA`` (a folder holding ``mnist/``) through ``nn_core.data.local``.
 Timings on a shared machine are noisy, so every figure comes from several samples taken in
 alternation with the thing it is compared to, and is reported as the fastest and the median.
 """
@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 import nn_core.train  # noqa: E402
-from nn_core.data import load_split, to_float  # noqa: E402
+from nn_core.data.local import load_split, to_float  # noqa: E402
 
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -73,7 +73,7 @@ def nn_core_threads(threads: int | None) -> Iterator[None]:
     """Make ``Trainer.run_epoch`` run at ``threads`` BLAS threads (None: its own choice).
 
     The trainer normally times a few blocks of steps at one thread and at all of them and keeps
-    the faster (``nn_core.threads.ThreadChooser``); a fixed count replaces both that chooser and
+    the faster (``nn_core.speed.threads.ThreadChooser``); a fixed count replaces both that chooser and
     the fallback rule ``threads_for_batch`` for the duration.
     """
     if threads is None:

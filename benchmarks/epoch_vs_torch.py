@@ -9,7 +9,7 @@ is the first epoch of a freshly built network, timed from outside.
 
 Each side runs at every thread count from 1 to the machine's cores, and nn_core also as the app
 runs it (the trainer times blocks of steps at 1 thread and at all cores and keeps the faster:
-``nn_core.threads.ThreadChooser``). The samples alternate (nn_core, torch, nn_core, torch, ...)
+``nn_core.speed.threads.ThreadChooser``). The samples alternate (nn_core, torch, nn_core, torch, ...)
 and the order flips every round. The headline ratio puts nn_core as the app runs it against
 PyTorch at whichever thread count was faster for that shape (the best of either side's settings).
 

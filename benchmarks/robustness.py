@@ -1,7 +1,7 @@
 """Default model on canvas-style drawings, with and without augmentation (for BENCHMARKS.md).
 
 Usage: python benchmarks/robustness.py [--seeds 0 1 2] [--drawings 5000]
-MNIST test digits are redrawn the way the Draw page's canvas produces them (``nn_core.canvas_render``)
+MNIST test digits are redrawn the way the Draw page's canvas produces them (``nn_core.images.canvas``)
 and put through the page's preprocessing; the default model's configuration is trained on the 60,000
 training images with and without augmentation, once per seed. Prints a markdown table.
 """
@@ -19,11 +19,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nn_core.canvas_render import render_canvas_style  # noqa: E402
-from nn_core.data import load_split  # noqa: E402
-from nn_core.default_model import default_configs  # noqa: E402
+from nn_core.data.local import load_split  # noqa: E402
 from nn_core.experiment import load_training_data, make_trainer  # noqa: E402
-from nn_core.preprocess import preprocess_digit  # noqa: E402
+from nn_core.images.canvas import render_canvas_style  # noqa: E402
+from nn_core.images.preprocess import preprocess_digit  # noqa: E402
+from nn_core.store.default_model import default_configs  # noqa: E402
 
 
 def drawings(n: int, seed: int = 2024) -> tuple[np.ndarray, np.ndarray]:

@@ -1,11 +1,11 @@
-"""``python -m nn_core``: the engine's command line (see ``nn_core.cli``)."""
+"""``python -m nn_core``: the engine's command line (see ``nn_core.cli.main``)."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from nn_core.cli import main
+from nn_core.cli.main import main
 
 if __name__ == "__main__":
     try:

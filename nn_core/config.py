@@ -95,7 +95,7 @@ class TrainConfig:
     seed: int = 0
 
     def validate(self) -> None:
-        from nn_core.datasets import DATASETS
+        from nn_core.data.registry import DATASETS
 
         _check_choice("dataset", self.dataset, tuple(DATASETS))
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
-from nn_core.data import load_split, to_float, train_val_split
+from nn_core.data.local import load_split, to_float, train_val_split
 from nn_core.network import Network, build_network
 from nn_core.train import Trainer
 

@@ -3,7 +3,7 @@
 All updates are in place on float32 arrays, with state and scratch buffers made on the first
 step for each name. ``lr`` is an attribute, so a schedule (or a person) can change it between
 steps. Momentum follows the common form ``v = mu * v + g; p -= lr * v`` (Nesterov:
-``p -= lr * (g + mu * v)``). SGD and momentum updates run through ``nn_core.blas`` (one pass
+``p -= lr * (g + mu * v)``). SGD and momentum updates run through ``nn_core.speed.blas`` (one pass
 per update instead of NumPy's two or three).
 """
 
@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from nn_core.blas import axpby, axpy, flush_tiny
+from nn_core.speed.blas import axpby, axpy, flush_tiny
 
 FLUSH_BELOW = 1e-20  # state entries this small move no float32 weight; zeroed before they go subnormal
 

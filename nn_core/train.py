@@ -22,7 +22,7 @@ from nn_core.config import ConfigError, TrainConfig
 from nn_core.network import Network
 from nn_core.optimizers import make_optimizer
 from nn_core.schedules import learning_rate
-from nn_core.threads import ThreadChooser, limit_blas_threads, set_blas_threads, threads_for_batch
+from nn_core.speed.threads import ThreadChooser, limit_blas_threads, set_blas_threads, threads_for_batch
 
 BatchCallback = Callable[[int, int], None]  # (batches done, batches in the epoch)
 
@@ -147,7 +147,7 @@ class Trainer:
         self._snapshot_step = self.step
         X = self.X
         if self._X_aug is not None and cfg.augment:
-            from nn_core.augment import AugmentConfig, augment_batch
+            from nn_core.images.augment import AugmentConfig, augment_batch
 
             X = augment_batch(self.X, self.rng, AugmentConfig(elastic=cfg.elastic), out=self._X_aug)
         self.rng.shuffle(self._perm)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nn_core.data import data_root, dataset_status
+from nn_core.data.local import data_root, dataset_status
 
 
 def require_real_data(name: str = "mnist") -> Path:

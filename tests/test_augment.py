@@ -1,9 +1,9 @@
-"""Tests for nn_core.augment: random affine and elastic augmentation of 28x28 batches."""
+"""Tests for nn_core.images.augment: random affine and elastic augmentation of 28x28 batches."""
 
 import numpy as np
 import pytest
 
-from nn_core.augment import (
+from nn_core.images.augment import (
     AugmentConfig,
     affine_batch,
     augment_batch,

@@ -1,4 +1,4 @@
-"""Tests for nn_core.blas: the BLAS kernels agree with NumPy, the fallback serves odd arrays, the flush."""
+"""Tests for nn_core.speed.blas: the BLAS kernels agree with NumPy, the fallback serves odd arrays, the flush."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import nn_core.blas as blas
-from nn_core.blas import axpby, axpy, flush_tiny, kernels_available
+import nn_core.speed.blas as blas
+from nn_core.speed.blas import axpby, axpy, flush_tiny, kernels_available
 
 
 def _arrays(shape: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

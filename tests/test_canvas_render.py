@@ -1,12 +1,12 @@
-"""Tests for nn_core.canvas_render: MNIST-style digits re-drawn as drawing-canvas images."""
+"""Tests for nn_core.images.canvas: MNIST-style digits re-drawn as drawing-canvas images."""
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from nn_core.canvas_render import _set_width, render_canvas_batch, render_canvas_style
-from nn_core.data import load_split
-from nn_core.preprocess import preprocess_digit
+from nn_core.data.local import load_split
+from nn_core.images.canvas import _set_width, render_canvas_batch, render_canvas_style
+from nn_core.images.preprocess import preprocess_digit
 
 STROKES = {  # polylines in fractions of the drawing area
     "1": [(0.5, 0.1), (0.45, 0.9)],

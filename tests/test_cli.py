@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from nn_core import checksums
-from nn_core.cli import DownloadProgress, main
-from nn_core.data import to_float
-from nn_core.datasets import DATASETS, SPLIT_FILES, DatasetInfo
-from nn_core.io import load_model
+from nn_core.cli.main import DownloadProgress, main
+from nn_core.data import checksums
+from nn_core.data.local import to_float
+from nn_core.data.registry import DATASETS, SPLIT_FILES, DatasetInfo
 from nn_core.presets import PRESETS
+from nn_core.store.model_file import load_model
 from nn_core.train import EpochMetrics, Trainer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -292,7 +292,7 @@ def test_evaluate_text_shows_names_table_and_matrix(tiny, tiny_model, capsys):
 
 
 def test_predict_uses_canvas_preprocessing_and_survives_a_bad_file(tiny_model, capsys, tmp_path):
-    from nn_core.preprocess import preprocess_file
+    from nn_core.images.preprocess import preprocess_file
 
     photo, canvas = tmp_path / "photo.png", tmp_path / "canvas.jpg"
     write_digit_png(photo, dark_on_light=True)

@@ -1,4 +1,4 @@
-"""Tests for nn_core.data and nn_core.datasets on small IDX files written here."""
+"""Tests for nn_core.data.local and nn_core.data.registry on small IDX files written here."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core import checksums
-from nn_core.data import (
+from nn_core.data import checksums
+from nn_core.data.local import (
     CorruptFileError,
     DataError,
     DataUnavailableError,
@@ -26,7 +26,7 @@ from nn_core.data import (
     to_float,
     train_val_split,
 )
-from nn_core.datasets import DATASETS, FILE_NAMES, DatasetInfo, get_dataset_info
+from nn_core.data.registry import DATASETS, FILE_NAMES, DatasetInfo, get_dataset_info
 
 
 def idx_bytes(arr: np.ndarray) -> bytes:
@@ -414,7 +414,7 @@ def test_train_val_split_rejects_mismatch_and_global_rng():
 
 def test_data_modules_do_not_import_streamlit():
     code = (
-        "import sys, nn_core.data, nn_core.datasets, nn_core.download, nn_core.checksums\n"
+        "import sys, nn_core.data.local, nn_core.data.registry, nn_core.data.download, nn_core.data.checksums\n"
         "assert 'streamlit' not in sys.modules, 'streamlit imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

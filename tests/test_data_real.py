@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core import checksums
-from nn_core.data import ENV_VAR, dataset_status, load_split
-from nn_core.datasets import get_dataset_info
+from nn_core.data import checksums
+from nn_core.data.local import ENV_VAR, dataset_status, load_split
+from nn_core.data.registry import get_dataset_info
 
 pytestmark = pytest.mark.real_data
 

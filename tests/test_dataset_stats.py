@@ -1,4 +1,4 @@
-"""Tests for nn_core.dataset_stats on small generated arrays, plus the real MNIST training set."""
+"""Tests for nn_core.data.stats on small generated arrays, plus the real MNIST training set."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from nn_core import dataset_stats as ds
+from nn_core.data import stats as ds
 
 
 @pytest.fixture
@@ -164,13 +164,13 @@ def test_components_for_variance():
 
 
 def test_engine_module_does_not_import_streamlit():
-    code = "import sys, nn_core.dataset_stats; assert 'streamlit' not in sys.modules"
+    code = "import sys, nn_core.data.stats; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.real_data
 def test_real_mnist_statistics(mnist_root):
-    from nn_core.data import load_split
+    from nn_core.data.local import load_split
 
     images, labels = load_split("mnist", "train", root=mnist_root)
     summary = ds.pixel_summary(images)

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core import digitset
-from nn_core.digitset import (
+from nn_core.store import my_digits as digitset
+from nn_core.store.my_digits import (
     DigitSet,
     DigitSetError,
     add_digit,
@@ -40,7 +40,7 @@ def path(tmp_path):
 
 def test_engine_modules_do_not_import_streamlit():
     code = (
-        "import sys, nn_core.digitset, nn_core.default_model; "
+        "import sys, nn_core.store.my_digits, nn_core.store.default_model; "
         "sys.exit(1 if any(m.split('.')[0] == 'streamlit' for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0

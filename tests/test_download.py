@@ -1,4 +1,4 @@
-"""Tests for nn_core.download against a real HTTP server on 127.0.0.1 (no outside network)."""
+"""Tests for nn_core.data.download against a real HTTP server on 127.0.0.1 (no outside network)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core import checksums
-from nn_core.data import DataUnavailableError, dataset_status, load_split
-from nn_core.datasets import DATASETS, DatasetInfo
-from nn_core.download import download_file, ensure_dataset
+from nn_core.data import checksums
+from nn_core.data.download import download_file, ensure_dataset
+from nn_core.data.local import DataUnavailableError, dataset_status, load_split
+from nn_core.data.registry import DATASETS, DatasetInfo
 
 TIMEOUT = 0.5  # seconds given to the client in the timeout tests
 HOLD = 5.0  # longest a slow handler waits; released at teardown

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nn_core.default_model import (
+from nn_core.experiment import TrainingData
+from nn_core.presets import get_preset
+from nn_core.store.default_model import (
     FILE_NAME,
     default_configs,
     default_model_path,
     save_default_model,
     train_default_model,
 )
-from nn_core.experiment import TrainingData
-from nn_core.io import load_model
-from nn_core.presets import get_preset
+from nn_core.store.model_file import load_model
 
 
 def _tiny_data(n: int = 200, seed: int = 0) -> TrainingData:
@@ -68,7 +68,7 @@ def test_saved_model_loads_back_with_its_config(tmp_path, monkeypatch):
 
 
 def test_missing_data_raises_the_data_layers_error(tmp_path):
-    from nn_core.data import DataError
+    from nn_core.data.local import DataError
 
     with pytest.raises(DataError):
         train_default_model(root=tmp_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ui.draw_digits import count_phrase, entry_caption
+from ui.draw.digits import count_phrase, entry_caption
 
 
 def test_count_phrase_gives_the_total_and_each_class_present():

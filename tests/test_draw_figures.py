@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ui.draw_figures import (
+from ui.draw.figures import (
     OTHER_COLOR,
     activations_figure,
     as_grid,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ui.draw_input import EMPTY_HINT, digit_from_canvas, digit_from_upload
+from ui.draw.input import EMPTY_HINT, digit_from_canvas, digit_from_upload
 
 
 def _canvas(points, width=18, size=280) -> np.ndarray:

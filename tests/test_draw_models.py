@@ -7,13 +7,13 @@ import threading
 import numpy as np
 
 from nn_core.config import ModelConfig
-from nn_core.data import DataUnavailableError
-from nn_core.datasets import DATASETS
-from nn_core.io import SavedModel
+from nn_core.data.local import DataUnavailableError
+from nn_core.data.registry import DATASETS
 from nn_core.network import build_network
-from ui import draw_models
-from ui.draw_models import DefaultModelJob, class_names
-from ui.models import ModelChoice
+from nn_core.store.model_file import SavedModel
+from ui.draw import models as draw_models
+from ui.draw.models import DefaultModelJob, class_names
+from ui.model_choices import ModelChoice
 
 
 def test_class_names_follow_the_dataset_and_default_to_digits():

@@ -13,13 +13,13 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from nn_core.config import ModelConfig
-from nn_core.digitset import add_digit, load_digits
-from nn_core.io import SavedModel, save_model
+from nn_core.images.preprocess import preprocess_digit
 from nn_core.network import build_network
-from nn_core.preprocess import preprocess_digit
-from ui import draw_models
-from ui.draw_input import EMPTY_HINT
-from ui.draw_predict import predict_digit
+from nn_core.store.model_file import SavedModel, save_model
+from nn_core.store.my_digits import add_digit, load_digits
+from ui.draw import models as draw_models
+from ui.draw.input import EMPTY_HINT
+from ui.draw.predict import predict_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "app_pages/draw.py"

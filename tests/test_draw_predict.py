@@ -7,7 +7,7 @@ import pytest
 
 from nn_core.config import ModelConfig
 from nn_core.network import build_network
-from ui.draw_predict import (
+from ui.draw.predict import (
     Prediction,
     first_layer_contributions,
     layer_activations,

@@ -1,4 +1,4 @@
-"""Tests for ui.explorer_figures: each chart builder on small generated arrays, checked through its data."""
+"""Tests for ui.explorer.figures: each chart builder on small generated arrays, checked through its data."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from nn_core.dataset_stats import components_for_variance
-from ui import explorer_figures as figs
+from nn_core.data.stats import components_for_variance
+from ui.explorer import figures as figs
 from ui.palette import CLASS_COLORS
 
 NAMES = ("zero", "one", "two")

@@ -1,4 +1,4 @@
-"""Tests for ui.explorer_images: mosaics, image grids and the single-image figure, on generated arrays."""
+"""Tests for ui.explorer.images: mosaics, image grids and the single-image figure, on generated arrays."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from ui import explorer_images as figs
+from ui.explorer import images as figs
 
 NAMES = ("zero", "one", "two")
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn_core import data
-from nn_core.datasets import DATASETS
+from nn_core.data import local as data
+from nn_core.data.registry import DATASETS
 from tests.apptest_charts import chart, spec
 from tests.conftest import require_real_data
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn_core import datasets
-from nn_core.datasets import DatasetInfo
+from nn_core.data import registry as datasets
+from nn_core.data.registry import DatasetInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,8 +98,8 @@ def test_offline_download_says_so_and_leaves_no_partial_file(monkeypatch, tmp_pa
 
 def test_saved_models_are_named_on_the_home_page(monkeypatch, tmp_path, mnist_root):
     from nn_core.config import ModelConfig
-    from nn_core.io import SavedModel, save_model
     from nn_core.network import build_network
+    from nn_core.store.model_file import SavedModel, save_model
 
     network = build_network(ModelConfig(hidden=(4,), activations=("relu",)), np.random.default_rng(0))
     save_model(tmp_path / "home" / "models" / "my-model.npz", SavedModel(network))

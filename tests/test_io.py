@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from nn_core.config import ModelConfig, TrainConfig
-from nn_core.io import ModelFileError, SavedModel, load_model, model_to_bytes, save_model
 from nn_core.network import build_network
+from nn_core.store.model_file import ModelFileError, SavedModel, load_model, model_to_bytes, save_model
 from nn_core.train import EpochMetrics
 
 

@@ -1,4 +1,4 @@
-"""ui.models: which models a session may predict with (never another owner's runs)."""
+"""ui.model_choices: which models a session may predict with (never another owner's runs)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from nn_core.config import ModelConfig, TrainConfig
-from nn_core.io import SavedModel, save_model
 from nn_core.network import build_network
-from nn_core.paths import models_dir
-from nn_core.runstore import RunRecord, save_run
+from nn_core.store.model_file import SavedModel, save_model
+from nn_core.store.paths import models_dir
+from nn_core.store.runstore import RunRecord, save_run
 
 
 def _list_choices_script() -> None:
     import streamlit as st
 
-    from ui.models import load_choice, model_choices, register_live_model
+    from ui.model_choices import load_choice, model_choices, register_live_model
 
     st.session_state["train_owner"] = "owner-aaaa"
     register_live_model("run-live-1", "mnist", lambda: None, "Run 9 · live")

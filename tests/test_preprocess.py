@@ -1,4 +1,4 @@
-"""Tests for nn_core.preprocess: drawings and photos to MNIST format, and image file loading."""
+"""Tests for nn_core.images.preprocess: drawings and photos to MNIST format, and image file loading."""
 
 import io
 import subprocess
@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from nn_core.data import load_split
-from nn_core.preprocess import (
+from nn_core.data.local import load_split
+from nn_core.images.preprocess import (
     EmptyDrawingError,
     ImageFileError,
     load_image,
@@ -255,7 +255,7 @@ def test_oversized_images_are_refused(tmp_path):
 
 
 def test_engine_does_not_import_streamlit():
-    code = "import sys, nn_core.preprocess, nn_core.augment; print('streamlit' in sys.modules)"
+    code = "import sys, nn_core.images.preprocess, nn_core.images.augment; print('streamlit' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

@@ -1,7 +1,7 @@
 """The default model on drawings, not just on MNIST: at least 95% on canvas-style re-renderings.
 
 MNIST test digits are redrawn the way the page's canvas produces them (random size, place and brush
-width on a 280x280 sheet, see ``nn_core.canvas_render``) and put through the same preprocessing as a
+width on a 280x280 sheet, see ``nn_core.images.canvas``) and put through the same preprocessing as a
 drawing. The model is the default model's configuration trained on the real training set; the trained
 weights are cached in pytest's cache folder (keyed by the configuration), so only the first run trains.
 """
@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn_core.canvas_render import render_canvas_style
-from nn_core.data import load_split
-from nn_core.default_model import default_configs, train_default_model
-from nn_core.io import ModelFileError, SavedModel, load_model, save_model
+from nn_core.data.local import load_split
+from nn_core.images.canvas import render_canvas_style
+from nn_core.images.preprocess import preprocess_digit
 from nn_core.network import Network
-from nn_core.preprocess import preprocess_digit
+from nn_core.store.default_model import default_configs, train_default_model
+from nn_core.store.model_file import ModelFileError, SavedModel, load_model, save_model
 
 CACHE_NAME = "digit-lab-default-model"  # folder in pytest's cache (shared with the browser tests)
 N_DRAWINGS = 2000  # at 96% accuracy the standard error is 0.4 points

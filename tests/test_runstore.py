@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from nn_core import runstore
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.network import build_network
-from nn_core.runstore import RunRecord, RunStoreError
+from nn_core.store import runstore
+from nn_core.store.runstore import RunRecord, RunStoreError
 from nn_core.train import EpochMetrics
 
 
@@ -135,5 +135,5 @@ def test_runs_go_under_digit_lab_home(home):
 
 
 def test_runstore_does_not_import_streamlit():
-    code = "import sys, nn_core.runstore; assert 'streamlit' not in sys.modules"
+    code = "import sys, nn_core.store.runstore; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,4 +1,4 @@
-"""Tests for nn_core.threads.ThreadChooser: the per-step BLAS thread choice, on simulated step times.
+"""Tests for nn_core.speed.threads.ThreadChooser: the per-step BLAS thread choice, on simulated step times.
 
 Each test feeds the chooser made-up step durations as a function of (step, thread count), so the
 decisions are exact and need no real BLAS or timing.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-import nn_core.threads as threads_module
-from nn_core.threads import ThreadChooser
+import nn_core.speed.threads as threads_module
+from nn_core.speed.threads import ThreadChooser
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,11 @@
-"""Tests for nn_core.threads: BLAS thread limiting and restoring."""
+"""Tests for nn_core.speed.threads: BLAS thread limiting and restoring."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nn_core.threads import blas_threads, limit_blas_threads, threads_for_batch
+from nn_core.speed.threads import blas_threads, limit_blas_threads, threads_for_batch
 
 needs_blas_control = pytest.mark.skipif(
     blas_threads() is None, reason="NumPy's BLAS thread count is not controllable here"

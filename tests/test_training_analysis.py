@@ -8,7 +8,7 @@ import pytest
 from nn_core.config import ModelConfig
 from nn_core.metrics import confusion_matrix
 from nn_core.network import build_network
-from ui import training_analysis as ta
+from ui.training import analysis as ta
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from nn_core.config import TrainConfig
 from nn_core.experiment import load_training_data
-from ui import training_data as td
+from ui.training import data as td
 
 pytestmark = pytest.mark.real_data
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from nn_core.train import EpochMetrics
-from ui import training_figures as tf
+from ui.training import figures as tf
 
 
 def _history(n: int, val: bool = True, offset: float = 0.0) -> list[EpochMetrics]:
@@ -110,7 +110,7 @@ def test_gallery_html_inlines_each_image_with_its_caption():
 def test_history_csv_has_a_row_per_epoch_and_blank_missing_validation():
     import csv
 
-    from ui.training_live import COLUMNS, history_csv
+    from ui.training.live import COLUMNS, history_csv
 
     rows = list(csv.reader(io.StringIO(history_csv(tuple(_history(3, val=False))))))
     assert tuple(rows[0]) == COLUMNS

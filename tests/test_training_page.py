@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn_core import runstore
+from nn_core.store import runstore
 from tests.apptest_charts import spec
-from ui import training_registry as reg
+from ui.training import registry as reg
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "app_pages/training.py"

@@ -10,7 +10,7 @@ import pytest
 
 from nn_core.config import ConfigError
 from nn_core.presets import PRESETS
-from ui import training_params as tp
+from ui.training import params as tp
 
 
 def test_defaults_build_valid_configs():
@@ -144,5 +144,5 @@ def test_count_params_matches_the_layer_shapes():
 
 
 def test_the_module_works_without_streamlit():
-    code = "import sys, ui.training_params; assert 'streamlit' not in sys.modules"
+    code = "import sys, ui.training.params; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

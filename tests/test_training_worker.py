@@ -7,11 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from nn_core import runstore
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.experiment import TrainingData, new_network
-from ui import training_registry as reg
-from ui import training_worker as tw
+from nn_core.store import runstore
+from ui.training import registry as reg
+from ui.training import worker as tw
 
 
 @pytest.fixture(autouse=True)
@@ -210,7 +210,7 @@ def test_idle_trainers_beyond_the_limit_are_released_and_rebuilt(data):
 
 
 def test_an_uploaded_model_becomes_a_run_that_can_train_further(data):
-    from nn_core.io import SavedModel, load_model, model_to_bytes
+    from nn_core.store.model_file import SavedModel, load_model, model_to_bytes
 
     source = _make(data, epochs=2)
     source.resume(lambda c: data)
@@ -233,8 +233,8 @@ def test_an_uploaded_model_becomes_a_run_that_can_train_further(data):
 
 
 def test_a_model_of_the_wrong_shape_is_refused_with_a_reason():
-    from nn_core.io import SavedModel
     from nn_core.network import build_network
+    from nn_core.store.model_file import SavedModel
 
     odd = build_network(ModelConfig(n_inputs=100, hidden=(4,)), np.random.default_rng(0))
     with pytest.raises(ConfigError, match="784 inputs"):

@@ -19,9 +19,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 from playwright.sync_api import expect
 
-from nn_core.default_model import FILE_NAME
-from nn_core.digitset import load_digits
-from nn_core.io import save_model
+from nn_core.store.default_model import FILE_NAME
+from nn_core.store.model_file import save_model
+from nn_core.store.my_digits import load_digits
 from tests.browser.conftest import CANVAS, AppServer, assert_healthy, screenshot, wait_for_app
 from tests.test_robustness import cached_default_model, model_cache_dir
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from nn_core.io import load_model
+from nn_core.store.model_file import load_model
 from tests.browser.conftest import ARTIFACTS, PageErrors, assert_healthy, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,271 @@
+"""The ``train`` subcommand: a preset's configs, overridden by flags, trained with a line per epoch.
+
+Without ``--preset`` a run starts from ``fast``. ``--json`` turns the output into JSON Lines: one
+object per epoch with the ``EpochMetrics`` fields, then a final object with the test accuracy and the
+total training time (the sum of the epochs' ``seconds``; ``wall_seconds`` adds data loading,
+validation and augmentation). Ctrl-C stops between or inside an epoch: the network goes back to the
+weights of the last finished epoch, is tested and, with ``--save``, saved with those epochs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nn_core.activations import ACTIVATIONS
+from nn_core.cli.common import CommandError, describe_model, download_hint, json_line
+from nn_core.config import ConfigError, ModelConfig, TrainConfig
+from nn_core.data.registry import DATASETS
+from nn_core.experiment import TrainingData, load_training_data, make_trainer
+from nn_core.optimizers import OPTIMIZERS
+from nn_core.presets import PRESETS
+from nn_core.store.model_file import SavedModel, save_model
+from nn_core.store.paths import models_dir
+from nn_core.train import EpochMetrics, Trainer, TrainingDiverged
+
+DEFAULT_SAVE = ""  # the value of a bare --save: a new file in models_dir()
+
+
+def add_train_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a network, one line per epoch",
+        description="Train a network from a preset; every flag given overrides the preset's value.",
+    )
+    p.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="fast",
+        metavar="NAME",
+        help=f"starting point: {', '.join(PRESETS)} (default: fast; see the presets command)",
+    )
+    p.add_argument("--dataset", choices=list(DATASETS))
+    p.add_argument("--epochs", type=int, metavar="N")
+    p.add_argument("--lr", type=float, metavar="X", help="initial learning rate")
+    p.add_argument("--batch-size", type=int, metavar="B")
+    p.add_argument(
+        "--hidden",
+        type=hidden_widths,
+        metavar="W1,W2",
+        help="hidden-layer widths, e.g. 256,128 (an empty string for none); all use --activation",
+    )
+    p.add_argument("--activation", choices=ACTIVATIONS, help="activation of every hidden layer")
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument(
+        "--augment", action=argparse.BooleanOptionalAction, help="random shifts, rotations and scaling"
+    )
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--train-size", type=int, metavar="N", help="train on a random subset of N images")
+    p.add_argument(
+        "--val-fraction", type=float, metavar="F", help="share of training images held out (0 to 0.5)"
+    )
+    p.add_argument(
+        "--save",
+        nargs="?",
+        const=DEFAULT_SAVE,
+        metavar="PATH",
+        help="save the trained model (.npz); without PATH, a new file in the models folder",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON Lines instead of text")
+    p.set_defaults(run=run_train, parser=p)
+
+
+def hidden_widths(text: str) -> tuple[int, ...]:
+    """Parse "256,128" into (256, 128); "" or "none" gives no hidden layer."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated widths such as 256,128, got {text!r}"
+        ) from None
+
+
+def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
+    """The preset's configs with every given flag applied, validated (``ConfigError`` otherwise)."""
+    preset = PRESETS[args.preset]
+    model = preset.model
+    hidden = model.hidden if args.hidden is None else args.hidden
+    activation = args.activation or (model.activations[0] if model.activations else "relu")
+    if args.hidden is not None or args.activation is not None:
+        model = dataclasses.replace(model, hidden=hidden, activations=(activation,) * len(hidden))
+    flags = {
+        "dataset": args.dataset,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "augment": args.augment,
+        "seed": args.seed,
+        "train_size": args.train_size,
+        "val_fraction": args.val_fraction,
+    }
+    train = dataclasses.replace(preset.train, **{k: v for k, v in flags.items() if v is not None})
+    model.validate()
+    train.validate()
+    return model, train
+
+
+def run_train(args: argparse.Namespace) -> int:
+    model_config, train_config = configs_from_args(args)
+    save_path = _save_path(args.save, args.preset, train_config.dataset)
+    wall_start = time.perf_counter()
+    with download_hint(train_config.dataset):
+        data = load_training_data(train_config)
+    trainer = make_trainer(model_config, train_config, data)
+    report = JsonReport() if args.json else TextReport()
+    report.start(args.preset, model_config, train_config, data)
+    good = (0, trainer.network.get_weights())  # (epochs finished, their weights), swapped in one store
+    interrupted = False
+    try:
+        while trainer.epoch < train_config.epochs:
+            record = trainer.run_epoch(on_batch=report.batch_progress(trainer))
+            good = (trainer.epoch, trainer.network.get_weights())
+            report.epoch(record, train_config.epochs)
+    except KeyboardInterrupt:
+        interrupted = True
+        trainer.network.set_weights(good[1])
+        report.interrupted(good[0], train_config.epochs)
+    except TrainingDiverged as err:
+        if save_path is not None:
+            raise TrainingDiverged(f"{err} Nothing was saved.") from None
+        raise
+    history = trainer.history[: good[0]]
+    test_loss, test_acc = trainer.evaluate(data.X_test, data.y_test)
+    summary: dict[str, Any] = {
+        "test_accuracy": test_acc,
+        "test_loss": test_loss,
+        "seconds": sum(r.seconds for r in history),
+        "wall_seconds": time.perf_counter() - wall_start,
+        "epochs": len(history),
+        "best_val_acc": _best_val_acc(history),
+        "interrupted": interrupted,
+        "saved": None,
+    }
+    if save_path is not None and history:
+        summary["saved"] = str(_save(save_path, trainer, history, summary["best_val_acc"]))
+    report.finish(summary, len(data.y_test), save_path is not None)
+    return 130 if interrupted else 0
+
+
+def _save_path(value: str | None, preset: str, dataset: str) -> Path | None:
+    if value is None:
+        return None
+    if value == DEFAULT_SAVE:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return models_dir() / f"{preset}-{dataset}-{stamp}.npz"
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"--save {value}: that is a folder; give a file name such as {path / 'model.npz'}")
+    return path
+
+
+def _save(path: Path, trainer: Trainer, history: list[EpochMetrics], best: float | None) -> Path:
+    model = SavedModel(trainer.network, trainer.config, list(history), trainer.config.dataset, best)
+    try:
+        return save_model(path, model)
+    except OSError as err:
+        raise CommandError(f"could not save the model to {path}: {err.strerror or err}") from err
+
+
+def _best_val_acc(history: list[EpochMetrics]) -> float | None:
+    accs = [r.val_acc for r in history if r.val_acc is not None]
+    return max(accs) if accs else None
+
+
+class TextReport:
+    """Human output: a header, one aligned line per epoch, then the test result."""
+
+    def start(self, preset: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
+        self.progress = sys.stderr.isatty()
+        title = DATASETS[train.dataset].title
+        print(f"preset {preset} on {title}: {describe_model(model)}")
+        schedule = "" if train.schedule == "constant" else f", {train.schedule} schedule"
+        print(
+            f"{train.optimizer} lr {train.lr:g}{schedule}, batch {train.batch_size}, {train.epochs} epochs"
+            f"{', augmented' if train.augment else ''}, seed {train.seed}"
+        )
+        print(
+            f"{len(data.y_train):,} training images, {len(data.y_val):,} validation, "
+            f"{len(data.y_test):,} test",
+            flush=True,
+        )
+
+    def batch_progress(self, trainer: Trainer):
+        """A per-batch callback redrawing a progress line on a terminal's stderr, or None."""
+        if not self.progress:
+            return None
+        epoch, total, last = trainer.epoch + 1, trainer.config.epochs, [0.0]
+
+        def draw(done: int, steps: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.2 or done == steps:
+                last[0] = now
+                sys.stderr.write(f"\repoch {epoch}/{total}  {100 * done / steps:5.1f}%")
+                sys.stderr.flush()
+
+        return draw
+
+    def _clear_progress(self) -> None:
+        if self.progress:
+            sys.stderr.write("\r" + " " * 40 + "\r")
+            sys.stderr.flush()
+
+    def epoch(self, r: EpochMetrics, total: int) -> None:
+        self._clear_progress()
+        w = len(str(total))
+        val = (
+            f"  val_loss {_loss_text(r.val_loss)}  val_acc {100 * r.val_acc:6.2f}%"
+            if r.val_acc is not None
+            else ""
+        )
+        print(
+            f"epoch {r.epoch:>{w}}/{total}  loss {_loss_text(r.train_loss)}  acc {100 * r.train_acc:6.2f}%{val}"
+            f"  lr {_lr_text(r.lr)}  {r.seconds:6.2f} s  {r.examples_per_second:>9,.0f} ex/s",
+            flush=True,
+        )
+
+    def interrupted(self, done: int, total: int) -> None:
+        self._clear_progress()
+        print(f"\ninterrupted: keeping the {done} of {total} epochs that finished", file=sys.stderr)
+
+    def finish(self, s: dict[str, Any], n_test: int, wanted_save: bool) -> None:
+        print(
+            f"test accuracy {100 * s['test_accuracy']:.2f}% on {n_test:,} images  "
+            f"(test loss {_loss_text(s['test_loss'])}, {s['epochs']} epoch{'s' * (s['epochs'] != 1)} in {s['seconds']:.2f} s of training, "
+            f"{s['wall_seconds']:.2f} s in all)"
+        )
+        if s["saved"]:
+            print(f"saved the model to {s['saved']}")
+        elif wanted_save:
+            print("nothing saved: no epoch finished", file=sys.stderr)
+
+
+class JsonReport(TextReport):
+    """JSON Lines on stdout: one object per epoch, then the summary; nothing else on stdout."""
+
+    def start(self, preset: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
+        self.progress = False
+
+    def epoch(self, r: EpochMetrics, total: int) -> None:
+        print(json_line(r.to_dict()), flush=True)
+
+    def interrupted(self, done: int, total: int) -> None:
+        print(f"interrupted: keeping the {done} of {total} epochs that finished", file=sys.stderr)
+
+    def finish(self, s: dict[str, Any], n_test: int, wanted_save: bool) -> None:
+        print(json_line(s), flush=True)
+
+
+def _loss_text(loss: float) -> str:
+    return f"{loss:.4f}" if abs(loss) < 1e4 else f"{loss:.4g}"
+
+
+def _lr_text(lr: float) -> str:
+    return f"{lr:>7.4f}" if lr == 0 or lr >= 1e-3 else f"{lr:.1e}"  # both 7 wide below 10

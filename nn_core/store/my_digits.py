@@ -1,0 +1,196 @@
+"""A person's own labelled digits ("My digits"), kept as one ``.npz`` file on disk.
+
+Each entry is a preprocessed 28x28 digit in MNIST format (bright ink on black) stored as uint8, its
+label, a unique id (never reused, so deleting by id is safe while the set changes) and the time it was
+added. The file (``app_home()/digits/my-digits.npz`` by default) is also the download: ``np.load`` gives
+``images`` uint8 (n, 28, 28) and ``labels`` uint8 (n,) like MNIST, plus ``ids``, ``added`` and ``next_id``. Writes
+replace the file atomically, and a process-wide lock keeps two sessions from losing each other's digits.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nn_core.store.model_file import write_atomic
+from nn_core.store.paths import app_home
+
+FORMAT = "digit-lab-digits"
+VERSION = 1
+FILE_NAME = "my-digits.npz"
+MAX_DIGITS = 10_000  # far more than anyone draws; keeps the file (and every rewrite) small
+_LOCK = threading.Lock()
+
+
+class DigitSetError(ValueError):
+    """A digit-set file that cannot be read, or an entry that cannot be added; the message says why."""
+
+
+@dataclass(frozen=True)
+class DigitSet:
+    """Labelled 28x28 digits.
+
+    images : ndarray of shape (n, 28, 28), uint8, bright ink on black
+    labels : ndarray of shape (n,), uint8 in 0..9
+    ids : ndarray of shape (n,), int64, unique and increasing
+    added : ndarray of shape (n,), float64, seconds since the epoch
+    next_id : the id the next digit gets (ids of deleted digits are not given out again)
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    ids: np.ndarray
+    added: np.ndarray
+    next_id: int = 1
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @classmethod
+    def empty(cls) -> DigitSet:
+        return cls(
+            np.zeros((0, 28, 28), np.uint8),
+            np.zeros(0, np.uint8),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float64),
+        )
+
+    def inputs(self) -> np.ndarray:
+        """float32 network inputs of shape (n, 784) in [0, 1]."""
+        return self.images.reshape(len(self), 784).astype(np.float32) / np.float32(255)
+
+    def counts(self) -> np.ndarray:
+        """How many digits of each class: ndarray of shape (10,)."""
+        return np.bincount(self.labels, minlength=10)
+
+
+def digitset_path() -> Path:
+    """The default file: ``app_home()/digits/my-digits.npz``."""
+    return app_home() / "digits" / FILE_NAME
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """A (28, 28) float image in [0, 1] (or uint8) as uint8 (28, 28); raises DigitSetError otherwise."""
+    a = np.asarray(image)
+    if a.shape != (28, 28):
+        raise DigitSetError(f"A digit must be a 28x28 image; got shape {a.shape}.")
+    if a.dtype == np.uint8:
+        return a.copy()
+    if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
+        raise DigitSetError("A digit must hold finite float values in [0, 1] or uint8 values.")
+    return np.round(np.clip(a, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def digitset_to_bytes(digits: DigitSet) -> bytes:
+    """The ``.npz`` file contents for ``digits`` (what is saved and what is downloaded)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        format=np.array(FORMAT),
+        version=np.array(VERSION),
+        images=digits.images,
+        labels=digits.labels,
+        ids=digits.ids,
+        added=digits.added,
+        next_id=np.array(digits.next_id, np.int64),
+    )
+    return buffer.getvalue()
+
+
+def digitset_from_bytes(data: bytes, name: str = "the digit file") -> DigitSet:
+    """Read a digit set from ``.npz`` bytes; raises DigitSetError when damaged or inconsistent."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            if "format" not in npz.files or str(npz["format"]) != FORMAT:
+                raise DigitSetError(f"{name} is not a Digit Lab digit set (no '{FORMAT}' marker).")
+            if int(npz["version"]) != VERSION:
+                raise DigitSetError(
+                    f"{name} is version {int(npz['version'])}; this Digit Lab reads {VERSION}."
+                )
+            images, labels = npz["images"], npz["labels"]
+            ids, added = npz["ids"], npz["added"]
+            next_id = int(npz["next_id"])
+    except DigitSetError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
+        raise DigitSetError(f"{name} is damaged or incomplete ({err}).") from err
+    n = len(labels)
+    if (
+        images.dtype != np.uint8
+        or images.shape != (n, 28, 28)
+        or labels.shape != (n,)
+        or ids.shape != (n,)
+        or added.shape != (n,)
+    ):
+        raise DigitSetError(f"{name} is damaged: its arrays do not fit together.")
+    if n and (int(labels.max()) > 9 or len(np.unique(ids)) != n or int(ids.max()) >= next_id):
+        raise DigitSetError(f"{name} is damaged: labels must be 0-9 and ids unique and below next_id.")
+    return DigitSet(images, labels.astype(np.uint8), ids.astype(np.int64), added.astype(np.float64), next_id)
+
+
+def load_digits(path: Path | None = None) -> DigitSet:
+    """The saved set (empty when there is no file yet); raises DigitSetError for a damaged file."""
+    path = digitset_path() if path is None else Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return DigitSet.empty()
+    except OSError as err:
+        raise DigitSetError(f"Cannot read {path}: {err.strerror or err}.") from err
+    return digitset_from_bytes(data, name=str(path))
+
+
+def _save(digits: DigitSet, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, digitset_to_bytes(digits))
+
+
+def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: float | None = None) -> DigitSet:
+    """Append one digit and save; returns the new set.
+
+    Parameters
+    ----------
+    image : ndarray of shape (28, 28), float in [0, 1] or uint8, bright ink on black
+    label : the digit it shows, 0..9
+    """
+    if isinstance(label, bool) or not isinstance(label, int | np.integer) or not 0 <= int(label) <= 9:
+        raise DigitSetError(f"The label must be a digit 0-9; got {label!r}.")
+    pixels = to_uint8(image)
+    if not pixels.any():
+        raise DigitSetError("The digit is blank: draw or upload one first.")
+    path = digitset_path() if path is None else Path(path)
+    with _LOCK:
+        digits = load_digits(path)
+        if len(digits) >= MAX_DIGITS:
+            raise DigitSetError(f"My digits holds the maximum of {MAX_DIGITS:,} digits: delete some first.")
+        stamp = time.time() if now is None else float(now)
+        updated = DigitSet(
+            np.concatenate([digits.images, pixels[None]]),
+            np.append(digits.labels, np.uint8(label)),
+            np.append(digits.ids, np.int64(digits.next_id)),
+            np.append(digits.added, stamp),
+            digits.next_id + 1,
+        )
+        _save(updated, path)
+    return updated
+
+
+def delete_digits(ids: list[int] | np.ndarray, path: Path | None = None) -> DigitSet:
+    """Remove the entries with these ids (unknown ids are ignored) and save; returns the new set."""
+    path = digitset_path() if path is None else Path(path)
+    with _LOCK:
+        digits = load_digits(path)
+        keep = ~np.isin(digits.ids, np.asarray(list(ids), dtype=np.int64))
+        if keep.all():
+            return digits
+        updated = DigitSet(
+            digits.images[keep], digits.labels[keep], digits.ids[keep], digits.added[keep], digits.next_id
+        )
+        _save(updated, path)
+    return updated

@@ -1,0 +1,110 @@
+"""Where the Draw page's digit comes from: the drawing canvas or an uploaded photo, made MNIST-like.
+
+Both go through ``nn_core.images.preprocess`` (crop to the ink, fit 20x20 keeping the aspect ratio, centre of
+mass at the middle of 28x28). The canvas is white ink on black; a photo is inverted when it is dark ink on
+light paper. ``streamlit_drawable_canvas`` is imported inside the function that draws the canvas, so this
+module can be imported (and its helpers tested) outside a Streamlit run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from nn_core.images.preprocess import EmptyDrawingError, ImageFileError, preprocess_digit, preprocess_file
+
+CANVAS_SIZE = 280
+MAX_UPLOAD_BYTES = 10_000_000  # the server accepts 20 MB (config.toml); photos need far less
+ROUND_KEY = "draw_canvas_round"  # bumped by Clear: a new canvas key is a new, empty canvas
+EMPTY_HINT = "Draw a digit in the black square: one stroke is enough to start."
+
+
+@dataclass(frozen=True)
+class DigitInput:
+    """The digit to predict (None with a hint or an error when there is none yet)."""
+
+    digit: np.ndarray | None  # (28, 28) float32 in [0, 1], bright ink on black
+    hint: str = ""  # why there is no digit (empty canvas, nothing uploaded)
+    error: str = ""  # a problem the person should fix (unreadable or huge file)
+
+
+def digit_from_canvas(image: np.ndarray | None) -> DigitInput:
+    """The canvas' RGBA image (280, 280, 4) uint8 (None before the first stroke) as a digit."""
+    if image is None:
+        return DigitInput(None, hint=EMPTY_HINT)
+    try:
+        return DigitInput(preprocess_digit(image, invert=False))
+    except EmptyDrawingError:
+        return DigitInput(None, hint=EMPTY_HINT)
+
+
+def digit_from_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> DigitInput:
+    """An uploaded PNG or JPEG file's bytes as a digit (inverted automatically when dark on light)."""
+    if len(data) > max_bytes:
+        return DigitInput(
+            None,
+            error=f"This file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB. "
+            "A photo of one digit needs far less: crop it or save it smaller.",
+        )
+    try:
+        return DigitInput(preprocess_file(data, invert=None))
+    except ImageFileError as err:
+        return DigitInput(None, error=str(err))
+    except EmptyDrawingError:
+        return DigitInput(
+            None,
+            error="No digit found in this image: the ink must stand out from the paper. "
+            "Try a photo with the digit large, dark and in focus.",
+        )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _cached_upload(data: bytes) -> DigitInput:
+    """``digit_from_upload``, computed once per file (a rerun after each widget change is then instant)."""
+    return digit_from_upload(data)
+
+
+def clear_canvas() -> None:
+    """Callback of the Clear button."""
+    st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
+
+
+def canvas_input() -> DigitInput:
+    """The brush-size slider, the canvas and a Clear button; returns the drawn digit."""
+    from streamlit_drawable_canvas import st_canvas
+
+    brush = st.slider(
+        "Brush size", min_value=8, max_value=40, value=20, step=2, key="draw_brush",
+        help="MNIST strokes are about a tenth of the digit's height: 16-24 suits a digit filling the square.",
+    )  # fmt: skip
+    result = st_canvas(
+        stroke_width=brush,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        update_streamlit=True,
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"draw_canvas_{st.session_state.get(ROUND_KEY, 0)}",
+    )
+    st.button("Clear", key="draw_clear", on_click=clear_canvas, icon=":material/ink_eraser:")
+    return digit_from_canvas(result.image_data)
+
+
+def upload_input() -> DigitInput:
+    """A file uploader for a photo or scan of one digit; returns the digit it holds."""
+    upload = st.file_uploader(
+        "Photo or scan of one digit (PNG or JPEG)",
+        type=["png", "jpg", "jpeg"],
+        key="draw_upload",
+        help="Dark ink on light paper is inverted automatically. Crop to the digit for the best result.",
+    )
+    if upload is None:
+        return DigitInput(None, hint="Upload a PNG or JPEG image of one handwritten digit.")
+    given = _cached_upload(upload.getvalue())
+    if not given.error:
+        st.image(upload, caption="Your image", width=160)
+    return given

@@ -1,0 +1,178 @@
+"""What a run's model gets right and wrong on the test set, at its latest completed epoch.
+
+``analyse`` is pure NumPy (tested without Streamlit); ``render_analysis`` draws it: test accuracy,
+the confusion matrix (choosing a cell shows those test images), the most confidently wrong
+digits, per-class accuracy and the first-layer weights. Results are cached per
+(run, reset generation, epoch) in session state, so redraws cost nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+from nn_core.data.registry import get_dataset_info
+from nn_core.metrics import confusion_matrix, per_class_report
+from nn_core.network import Network
+from ui.training import figures as tf
+from ui.training.data import test_set
+from ui.training.view import RunView
+
+CACHE = "train_analysis_cache"
+CELL = "train_cell_"  # + run id: the chosen cell of the confusion matrix
+GALLERY = 24
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Predictions of one network on the test set."""
+
+    pred: np.ndarray  # (n,) predicted class
+    confidence: np.ndarray  # (n,) probability of the predicted class
+    confusion: np.ndarray  # (k, k) row = true, column = predicted
+    recall: np.ndarray  # (k,) per-class accuracy
+    accuracy: float
+    log_loss: float | None  # mean cross-entropy for softmax outputs, else None
+
+
+def analyse(network: Network, X: np.ndarray, y: np.ndarray) -> Analysis:
+    """Predict X (n, 784) float32 and compare with labels y (n,)."""
+    probs = network.predict_proba(X)  # (n, k)
+    pred = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(y)), pred]
+    k = network.config.n_classes
+    confusion = confusion_matrix(y, pred, k)
+    log_loss = None
+    if network.config.output == "softmax":
+        log_loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(y)), y], 1e-12))))
+    return Analysis(
+        pred=pred,
+        confidence=confidence,
+        confusion=confusion,
+        recall=per_class_report(confusion)["recall"],
+        accuracy=float(np.mean(pred == y)),
+        log_loss=log_loss,
+    )
+
+
+def cell_examples(analysis: Analysis, y: np.ndarray, true: int, pred: int, limit: int = 40) -> np.ndarray:
+    """Indices of test images of class ``true`` predicted as ``pred``, most confident first."""
+    idx = np.flatnonzero((y == true) & (analysis.pred == pred))
+    return idx[np.argsort(-analysis.confidence[idx], kind="stable")][:limit]
+
+
+def confident_mistakes(analysis: Analysis, y: np.ndarray, limit: int = GALLERY) -> np.ndarray:
+    """Indices of wrongly predicted test images, most confident first."""
+    idx = np.flatnonzero(analysis.pred != y)
+    return idx[np.argsort(-analysis.confidence[idx], kind="stable")][:limit]
+
+
+def worst_cells(confusion: np.ndarray) -> list[tuple[int, int]]:
+    """Off-diagonal cells (true, predicted), most errors first."""
+    k = confusion.shape[0]
+    cells = [(t, p) for t in range(k) for p in range(k) if t != p]
+    return sorted(cells, key=lambda c: -confusion[c])
+
+
+def _cached(view: RunView, network: Network, X: np.ndarray, y: np.ndarray) -> Analysis:
+    key = (view.run_id, view.generation, view.epochs_done, view.version if view.source == "uploaded" else 0)
+    cache: dict = st.session_state.setdefault(CACHE, {})
+    if key not in cache:
+        while len(cache) >= 4:
+            cache.pop(next(iter(cache)))
+        cache[key] = analyse(network, X, y)
+    return cache[key]
+
+
+def _on_cell_click(chart_key: str, cell_key: str) -> None:
+    points = st.session_state[chart_key]["selection"]["points"]
+    if points:
+        true, pred = int(round(points[0]["y"])), int(round(points[0]["x"]))
+        if true != pred:
+            st.session_state[cell_key] = (true, pred)
+            _mark_chosen(cell_key)
+
+
+def _mark_chosen(cell_key: str) -> None:
+    st.session_state[cell_key + "_chosen"] = True
+
+
+def _gallery(images: np.ndarray, indices: np.ndarray, captions: list[str], size: int = 84) -> None:
+    if len(indices) == 0:
+        st.caption("No test images here.")
+        return
+    st.html(tf.gallery_html(images[indices], captions, size=size))
+
+
+def render_analysis(view: RunView, network: Network | None) -> None:
+    """The test-set analysis of ``network`` (the run's snapshot)."""
+    if network is None:
+        st.info("This run's model could not be read from disk.", icon=":material/error:")
+        return
+    if view.active and not st.button(
+        f"Analyse the model after epoch {view.epochs_done}", icon=":material/analytics:", key="train_analyse_now",
+        help="Training goes on meanwhile. The analysis appears by itself when the run pauses or ends.",
+    ):  # fmt: skip
+        st.caption(
+            "The run is training: the test-set analysis appears when it pauses or ends, or on request."
+        )
+        return
+    X, y, images = test_set(view.train_config.dataset)
+    names = get_dataset_info(view.train_config.dataset).class_names
+    result = _cached(view, network, X, y)
+    when = f"after epoch {view.epochs_done}" if view.epochs_done else "before training (initial weights)"
+    st.markdown(f"**{view.name}** on the {len(y):,} test images, {when}.")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Test accuracy", f"{result.accuracy:.2%}", border=True)
+    m2.metric("Test errors", f"{int(np.sum(result.pred != y)):,}", border=True)
+    m3.metric(
+        "Test loss (cross-entropy)",
+        "n/a" if result.log_loss is None else f"{result.log_loss:.4f}",
+        border=True,
+    )
+    left, right = st.columns([1.1, 1], gap="large")
+    with left:
+        st.markdown(
+            "**Confusion matrix**",
+            help="Rows: the true class; columns: what the network said. Click a cell (or choose it below) to see those test images.",
+        )
+        chart_key, cell_key = f"train_confusion_{view.run_id}", CELL + view.run_id
+        st.plotly_chart(
+            tf.confusion_figure(result.confusion, names), key=chart_key, on_select=partial(_on_cell_click, chart_key, cell_key),
+            selection_mode="points", config={"displayModeBar": False},
+        )  # fmt: skip
+    with right:
+        cells = worst_cells(result.confusion)
+        if not st.session_state.get(cell_key + "_chosen") or st.session_state.get(cell_key) not in cells:
+            st.session_state[cell_key] = cells[0]  # the worst cell until the user picks one
+        st.selectbox(
+            "Misclassified cell", cells, key=cell_key, on_change=_mark_chosen, args=(cell_key,),
+            format_func=lambda c: f"true {names[c[0]]} → predicted {names[c[1]]}",
+            help="The cells of the confusion matrix off its diagonal, most errors first.",
+        )  # fmt: skip
+        true, pred = st.session_state[cell_key]
+        idx = cell_examples(result, y, true, pred, limit=GALLERY)
+        count = int(result.confusion[true, pred])
+        st.caption(
+            f"{count} test image{'s' if count != 1 else ''}"
+            + (f", the {len(idx)} most confident shown" if count > len(idx) else "")
+            + ", with the network's confidence."
+        )
+        _gallery(images, idx, [f"{result.confidence[i]:.0%}" for i in idx], size=64)
+    st.markdown(
+        "**Most confidently wrong**",
+        help="Test images the network got wrong while being most sure of itself: true label, prediction and its probability.",
+    )
+    idx = confident_mistakes(result, y)
+    _gallery(images, idx, [f"{names[y[i]]}→{names[result.pred[i]]} {result.confidence[i]:.0%}" for i in idx])
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.plotly_chart(tf.per_class_figure(result.recall, names), key=f"train_per_class_{view.run_id}")
+    with right:
+        W = network.dense_layers[0].W
+        st.plotly_chart(
+            tf.weights_figure(W), key=f"train_weights_{view.run_id}", config={"displayModeBar": False}
+        )

@@ -1,0 +1,142 @@
+"""The server-wide registry of training runs, keyed by run id and guarded by a lock.
+
+Workers live here rather than in a session, so a reload or a second tab of the same owner finds a
+running worker again, and training goes on while the user is on another page. Runs on disk that
+the registry does not know yet (after an app restart) are loaded as idle workers the first time
+their owner's runs are listed; each run file is parsed once per process. Owners never see each
+other's runs: every lookup checks the owner. To bound memory, only the ``MAX_IDLE_TRAINERS`` most
+recently used idle runs keep their trainer and data; the others are rebuilt from disk on demand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from nn_core.config import ConfigError, ModelConfig, TrainConfig
+from nn_core.data.registry import DATASETS
+from nn_core.experiment import TrainingData
+from nn_core.store.model_file import SavedModel
+from nn_core.store.paths import runs_dir
+from nn_core.store.runstore import (
+    RUN_FILE,
+    RunRecord,
+    RunStoreError,
+    delete_run,
+    is_valid_id,
+    load_run,
+    new_id,
+    now_iso,
+)
+from nn_core.store.runstore import run_dir as _run_dir
+from ui.training.worker import RunWorker
+
+MAX_IDLE_TRAINERS = 4
+
+
+def new_run(
+    owner: str, name: str, model_config: ModelConfig, train_config: TrainConfig, data: TrainingData
+) -> RunWorker:
+    """Create, save and register a run at epoch 0 (``ConfigError`` for an invalid config)."""
+    worker = RunWorker.create(owner, name, model_config, train_config, data)
+    register(worker)
+    return worker
+
+
+def import_model(owner: str, name: str, saved: SavedModel, file_name: str) -> RunWorker:
+    """A run made from an uploaded model file (its history kept; it can train further)."""
+    config = saved.network.config
+    if config.n_inputs != 784 or config.n_classes != 10:
+        raise ConfigError(
+            f"this model takes {config.n_inputs} inputs and gives {config.n_classes} classes; "
+            "Digit Lab's datasets need 784 inputs (28x28) and 10 classes"
+        )
+    if saved.dataset not in DATASETS:
+        raise ConfigError(f"the model was trained on {saved.dataset!r}, which Digit Lab does not have")
+    train = saved.train_config or TrainConfig(dataset=saved.dataset)
+    train = dataclasses.replace(train, dataset=saved.dataset, epochs=max(train.epochs, len(saved.history), 1))
+    record = RunRecord(
+        new_id(), owner, name, config, train, history=list(saved.history), message=f"Uploaded from {file_name}.",
+        status="finished" if len(saved.history) >= train.epochs else "paused" if saved.history else "ready", source="uploaded", created_at=now_iso(),
+    )  # fmt: skip
+    worker = RunWorker(record, snapshot=saved.network)
+    worker._save(with_model=True)
+    register(worker)
+    return worker
+
+
+# ----- the server-wide registry -------------------------------------------------------------------
+_REGISTRY: dict[str, RunWorker] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def register(worker: RunWorker) -> None:
+    with _REGISTRY_LOCK:
+        _REGISTRY[worker.record.run_id] = worker
+
+
+def get_worker(run_id: str, owner: str) -> RunWorker | None:
+    """The worker of ``run_id`` if it belongs to ``owner`` (loaded from disk when not yet known)."""
+    with _REGISTRY_LOCK:
+        worker = _REGISTRY.get(run_id)
+    if worker is None and is_valid_id(run_id):
+        try:
+            worker = RunWorker.from_record(load_run(run_id))
+        except RunStoreError:
+            return None
+        with _REGISTRY_LOCK:
+            worker = _REGISTRY.setdefault(run_id, worker)
+    return worker if worker is not None and worker.record.owner == owner else None
+
+
+def owner_workers(owner: str) -> list[RunWorker]:
+    """Every run of ``owner``: those in memory and those on disk, oldest first."""
+    root = runs_dir()
+    if is_valid_id(owner) and root.is_dir():
+        with _REGISTRY_LOCK:
+            known = set(_REGISTRY)
+        for folder in root.iterdir():
+            if folder.name not in known and (folder / RUN_FILE).is_file():
+                get_worker(folder.name, owner)  # parses each run file once per process
+    with _REGISTRY_LOCK:
+        workers = [w for w in _REGISTRY.values() if w.record.owner == owner]
+    return sorted(workers, key=lambda w: (w.record.created_at, w.record.run_id))
+
+
+def owner_active(owner: str) -> bool:
+    """True while any run of ``owner`` is training (the registry only: cheap enough to poll)."""
+    with _REGISTRY_LOCK:
+        workers = [w for w in _REGISTRY.values() if w.record.owner == owner]
+    return any(w.is_running() for w in workers)
+
+
+def remove_run(run_id: str, owner: str) -> None:
+    """Stop a run, delete its folder and forget it (only the owner's own runs)."""
+    worker = get_worker(run_id, owner)
+    if worker is None:
+        return
+    worker.stop()
+    worker.join(timeout=120)
+    if _run_dir(run_id).exists():
+        delete_run(run_id, owner)
+    with _REGISTRY_LOCK:
+        _REGISTRY.pop(run_id, None)
+
+
+def release_idle_trainers(keep: int = MAX_IDLE_TRAINERS, spare: RunWorker | None = None) -> int:
+    """Free the trainers of idle runs beyond the ``keep`` most recently used; returns how many."""
+    with _REGISTRY_LOCK:
+        idle = [w for w in _REGISTRY.values() if w is not spare and w.has_trainer() and not w.is_running()]
+    idle.sort(key=lambda w: w.last_used, reverse=True)
+    return sum(w.release_trainer() for w in idle[keep:])
+
+
+def forget_all() -> None:
+    """Empty the registry (tests simulate an app restart with it); running threads are stopped."""
+    with _REGISTRY_LOCK:
+        workers = list(_REGISTRY.values())
+        _REGISTRY.clear()
+    for worker in workers:
+        if worker.is_running():
+            worker.stop()
+            worker.join(timeout=60)

@@ -1,0 +1,115 @@
+"""The runs of this browser tab: overlaid curves, a summary table, and model files in and out.
+
+Compare: choose runs and a metric; their curves are drawn on one chart. Files: download the
+selected run's model as ``.npz`` (the same file the run keeps on disk), upload a model file back
+(it becomes a run, viewable and trainable), copy a run's settings into the controls, delete a
+run.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nn_core.store.runstore import model_path
+from ui.training import figures as tf
+from ui.training import state
+from ui.training.live import architecture
+from ui.training.view import RunView
+from ui.training.worker import RunWorker
+
+
+def summary_rows(views: list[RunView]) -> list[dict]:
+    """One row per run for the summary table."""
+    rows = []
+    for v in views:
+        best = max((r.val_acc for r in v.history if r.val_acc is not None), default=None)
+        rows.append(
+            {
+                "run": v.name,
+                "status": v.status,
+                "dataset": v.train_config.dataset,
+                "network": architecture(v),
+                "optimizer": f"{v.train_config.optimizer} lr {v.train_config.lr:g}",
+                "batch": v.train_config.batch_size,
+                "train size": v.train_config.train_size or 60_000,
+                "seed": v.train_config.seed,
+                "epochs": v.epochs_done,
+                "best val acc": best,
+                "test acc": None if not v.test else v.test["acc"],
+            }
+        )
+    return rows
+
+
+COMPARE = "train_compare_runs"
+KNOWN = "train_compare_known"
+
+
+def _follow_new_runs(run_ids: list[str]) -> None:
+    """Add runs not seen before to the overlay (the latest three at first); drop deleted ones."""
+    known = st.session_state.get(KNOWN)
+    chosen = [rid for rid in st.session_state.get(COMPARE, []) if rid in run_ids]
+    if known is None:
+        chosen = run_ids[-3:]
+    else:
+        chosen += [rid for rid in run_ids if rid not in known]
+    st.session_state[COMPARE] = chosen
+    st.session_state[KNOWN] = set(run_ids)
+
+
+def render_compare(workers: list[RunWorker]) -> None:
+    views = [w.view() for w in workers]
+    by_id = {v.run_id: v for v in views}
+    if len(views) < 2:
+        st.caption(
+            "Start another run (for example the same seed with another learning rate) to compare curves."
+        )
+    _follow_new_runs(list(by_id))
+    left, right = st.columns([3, 1])
+    chosen = left.multiselect(
+        "Runs to overlay", list(by_id), format_func=lambda rid: by_id[rid].name, key=COMPARE,
+        help="Pick the runs whose curves to draw on one chart; new runs join it by themselves.",
+    )  # fmt: skip
+    metric = right.selectbox(
+        "Metric", list(tf.COMPARE_METRICS), format_func=tf.COMPARE_METRICS.get, key="train_compare_metric"
+    )
+    if chosen:
+        series = [(by_id[rid].name, by_id[rid].history) for rid in chosen if rid in by_id]
+        st.plotly_chart(tf.compare_figure(series, metric), key="train_compare_chart")
+    st.dataframe(
+        summary_rows(list(reversed(views))), hide_index=True,
+        column_config={
+            "best val acc": st.column_config.NumberColumn(format="percent"),
+            "test acc": st.column_config.NumberColumn(format="percent"),
+        },
+    )  # fmt: skip
+
+
+def render_files(owner: str, view: RunView) -> None:
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown(
+            f"**{view.name}**",
+            help="The model file holds the weights of the last completed epoch, both configs and the history.",
+        )
+        path = model_path(view.run_id)
+        if path.is_file():
+            st.download_button(
+                "Download model (.npz)", path.read_bytes, file_name=f"digit-lab-{view.name.replace(' ', '-').lower()}.npz",
+                mime="application/octet-stream", icon=":material/download:", on_click="ignore", key="train_download_model",
+            )  # fmt: skip
+        st.button(
+            "Copy its settings to the controls", icon=":material/content_copy:", key="train_copy_settings",
+            on_click=state.copy_settings, args=(view.run_id, owner),
+            help="Load this run's settings into the controls, e.g. to start a variation of it.",
+        )  # fmt: skip
+        confirm = st.checkbox("I want to delete this run", key=f"train_confirm_delete_{view.run_id}")
+        st.button(
+            "Delete run", icon=":material/delete:", key="train_delete", disabled=not confirm,
+            on_click=state.delete_run, args=(owner, view.run_id), help="Remove the run and its model file for good.",
+        )  # fmt: skip
+    with right:
+        st.file_uploader(
+            "Upload a model (.npz)", type=["npz"], key=state.UPLOAD, on_change=state.import_upload, args=(owner,),
+            help="A model file downloaded from Digit Lab; it is added as a new run you can analyse and train further.",
+        )  # fmt: skip
