@@ -12,8 +12,18 @@ st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="
 navigation = st.navigation(
     [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("app_pages/explorer.py", title="Dataset explorer", icon=":material/grid_view:", url_path="explorer"),
-        st.Page("app_pages/training.py", title="Training playground", icon=":material/model_training:", url_path="training"),
+        st.Page(
+            "app_pages/explorer.py",
+            title="Dataset explorer",
+            icon=":material/grid_view:",
+            url_path="explorer",
+        ),
+        st.Page(
+            "app_pages/training.py",
+            title="Training playground",
+            icon=":material/model_training:",
+            url_path="training",
+        ),
         st.Page("app_pages/draw.py", title="Draw & predict", icon=":material/draw:", url_path="draw"),
     ]
 )

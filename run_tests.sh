@@ -21,5 +21,6 @@ if [ ! -x "$CHROMIUM" ]; then
   fi
 fi
 
+.venv/bin/ruff format --check .
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

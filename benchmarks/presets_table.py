@@ -23,8 +23,16 @@ from nn_core.presets import PRESETS, Preset  # noqa: E402
 def describe(preset: Preset) -> str:
     m, t = preset.model, preset.train
     layers = "-".join(str(w) for w in (m.n_inputs, *m.hidden, m.n_classes))
-    parts = [layers, "/".join(sorted(set(m.activations))), f"{m.output}+{m.loss}", f"init {m.init}", t.optimizer,
-             f"lr {t.lr:g}", f"batch {t.batch_size}", f"{t.epochs} epochs"]  # fmt: skip
+    parts = [
+        layers,
+        "/".join(sorted(set(m.activations))),
+        f"{m.output}+{m.loss}",
+        f"init {m.init}",
+        t.optimizer,
+        f"lr {t.lr:g}",
+        f"batch {t.batch_size}",
+        f"{t.epochs} epochs",
+    ]
     if t.schedule != "constant":
         parts.append(f"{t.schedule} schedule")
     if m.dropout:
@@ -43,8 +51,15 @@ def measure(preset: Preset) -> dict[str, object]:
         if record.val_acc is not None:
             best_val = max(best_val or 0.0, record.val_acc)
     _, test_acc = trainer.evaluate(data.X_test, data.y_test)
-    return {"name": preset.name, "config": describe(preset), "reported": preset.reported or "-",
-            "test_acc": test_acc, "best_val_acc": best_val, "n_val": len(data.y_val), "seconds": seconds}  # fmt: skip
+    return {
+        "name": preset.name,
+        "config": describe(preset),
+        "reported": preset.reported or "-",
+        "test_acc": test_acc,
+        "best_val_acc": best_val,
+        "n_val": len(data.y_val),
+        "seconds": seconds,
+    }
 
 
 def row(result: dict[str, object]) -> str:

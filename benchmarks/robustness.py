@@ -59,8 +59,11 @@ def main() -> None:
         def spread(values: list[float]) -> str:
             return f"{statistics.mean(values):.2%} ({min(values):.2%}-{max(values):.2%})"
 
-        print(f"| {'on' if augment else 'off'} | {spread(on_drawings)} | {spread(on_mnist)} | "
-              f"{statistics.median(seconds):.1f} | {len(args.seeds)} |", flush=True)  # fmt: skip
+        print(
+            f"| {'on' if augment else 'off'} | {spread(on_drawings)} | {spread(on_mnist)} | "
+            f"{statistics.median(seconds):.1f} | {len(args.seeds)} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

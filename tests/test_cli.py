@@ -228,9 +228,20 @@ def test_flags_override_the_preset_and_save_writes_a_model(tiny, capsys, tmp_pat
 def test_activation_alone_applies_to_every_preset_layer(tiny, capsys, tmp_path):
     path = tmp_path / "m.npz"
     status, _, err = run(
-        capsys, "train", "--preset", "two-hidden-decay", "--dataset", TINY, "--epochs", "1",
-        "--activation", "leaky_relu", "--save", str(path), "--json",
-    )  # fmt: skip
+        capsys,
+        "train",
+        "--preset",
+        "two-hidden-decay",
+        "--dataset",
+        TINY,
+        "--epochs",
+        "1",
+        "--activation",
+        "leaky_relu",
+        "--save",
+        str(path),
+        "--json",
+    )
     assert status == 0, err
     config = load_model(path).network.config
     assert config.hidden == PRESETS["two-hidden-decay"].model.hidden
@@ -345,9 +356,21 @@ def test_a_corrupt_model_file_gives_a_clear_error(tiny_model, capsys, tmp_path, 
 def test_a_diverging_learning_rate_stops_with_advice(tiny, capsys, tmp_path):
     path = tmp_path / "never.npz"
     status, out, err = run(
-        capsys, "train", "--dataset", TINY, "--hidden", "32,32", "--activation", "leaky_relu",
-        "--lr", "100", "--epochs", "5", "--save", str(path),
-    )  # fmt: skip
+        capsys,
+        "train",
+        "--dataset",
+        TINY,
+        "--hidden",
+        "32,32",
+        "--activation",
+        "leaky_relu",
+        "--lr",
+        "100",
+        "--epochs",
+        "5",
+        "--save",
+        str(path),
+    )
     assert status == 1
     assert "diverged" in err and "learning rate" in err and "Nothing was saved" in err
     assert "Traceback" not in err and err.count("\n") == 1

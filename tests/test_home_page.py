@@ -32,8 +32,10 @@ def mirror(tmp_path_factory) -> tuple[str, dict[str, str]]:
     rng = np.random.default_rng(0)
     sums = {}
     for split, n in (("train", 30), ("t10k", 10)):
-        for kind, array in (("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
-                            ("labels-idx1", rng.integers(0, 10, n).astype(np.uint8))):  # fmt: skip
+        for kind, array in (
+            ("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+            ("labels-idx1", rng.integers(0, 10, n).astype(np.uint8)),
+        ):
             name = f"{split}-{kind}-ubyte.gz"
             data = _idx(array)
             (folder / name).write_bytes(data)

@@ -91,8 +91,11 @@ def test_cross_entropy_reuses_its_buffers_across_batch_sizes_and_class_counts(rn
         np.testing.assert_allclose(dz, expected / n, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("make", [SoftmaxCrossEntropy, lambda: MeanSquaredError("sigmoid"), lambda: MeanSquaredError("softmax")],
-                         ids=["cross-entropy", "mse-sigmoid", "mse-softmax"])  # fmt: skip
+@pytest.mark.parametrize(
+    "make",
+    [SoftmaxCrossEntropy, lambda: MeanSquaredError("sigmoid"), lambda: MeanSquaredError("softmax")],
+    ids=["cross-entropy", "mse-sigmoid", "mse-softmax"],
+)
 def test_a_reused_loss_matches_a_fresh_one_whatever_the_shapes(make, rng):
     loss = make()
     for n, k in [(7, 10), (3, 10), (1, 10), (9, 10), (4, 3), (6, 10)]:
@@ -104,8 +107,11 @@ def test_a_reused_loss_matches_a_fresh_one_whatever_the_shapes(make, rng):
         np.testing.assert_array_equal(dz, fresh_dz)
 
 
-@pytest.mark.parametrize("make", [SoftmaxCrossEntropy, lambda: MeanSquaredError("sigmoid"), lambda: MeanSquaredError("softmax")],
-                         ids=["cross-entropy", "mse-sigmoid", "mse-softmax"])  # fmt: skip
+@pytest.mark.parametrize(
+    "make",
+    [SoftmaxCrossEntropy, lambda: MeanSquaredError("sigmoid"), lambda: MeanSquaredError("softmax")],
+    ids=["cross-entropy", "mse-sigmoid", "mse-softmax"],
+)
 def test_a_loss_allocates_no_array_data_once_warm(make, rng):
     """No array per call, not even one value per row (64 kB here); NumPy's broadcasting machinery
     takes ~22 kB of scratch of its own whatever the size, which the bound leaves room for."""

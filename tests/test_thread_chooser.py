@@ -68,7 +68,7 @@ def test_at_least_min_seconds_of_training_pass_between_probes():
     chooser = ThreadChooser(candidates=(1, 2), period=64, block=4, min_seconds=1.0)
     used = run(chooser, lambda step, t: 0.003 if t == 1 else 0.002, 3000)  # 2-3 ms steps
     assert used[:16].count(1) == 8  # the first probe
-    assert used[16:16 + 490] == [2] * 490  # then one second (500 steps of 2 ms) on two threads
+    assert used[16 : 16 + 490] == [2] * 490  # then one second (500 steps of 2 ms) on two threads
 
 
 def test_a_slow_pooled_step_ends_the_probe_at_once():

@@ -162,6 +162,9 @@ def _delete_form(digits: DigitSet) -> None:
         placeholder="Choose digits to delete",
     )
     right.button(
-        "Delete", key="draw_digits_delete_button", disabled=not chosen, on_click=_delete_chosen,
+        "Delete",
+        key="draw_digits_delete_button",
+        disabled=not chosen,
+        on_click=_delete_chosen,
         icon=":material/delete:",
-    )  # fmt: skip
+    )

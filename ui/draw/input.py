@@ -76,9 +76,14 @@ def canvas_input() -> DigitInput:
     from streamlit_drawable_canvas import st_canvas
 
     brush = st.slider(
-        "Brush size", min_value=8, max_value=40, value=20, step=2, key="draw_brush",
+        "Brush size",
+        min_value=8,
+        max_value=40,
+        value=20,
+        step=2,
+        key="draw_brush",
         help="MNIST strokes are about a tenth of the digit's height: 16-24 suits a digit filling the square.",
-    )  # fmt: skip
+    )
     result = st_canvas(
         stroke_width=brush,
         stroke_color="#FFFFFF",

@@ -39,10 +39,15 @@ def network_view(digit: np.ndarray | None) -> None:
 def prediction_panel(network: Network, digit: np.ndarray, class_names: tuple[str, ...]) -> Prediction:
     """Confidence threshold, the top class with its confidence, and the probability chart."""
     threshold = st.slider(
-        "Sure from", min_value=0.50, max_value=0.99, value=0.80, step=0.01, key="draw_threshold",
+        "Sure from",
+        min_value=0.50,
+        max_value=0.99,
+        value=0.80,
+        step=0.01,
+        key="draw_threshold",
         format="%.2f",
         help="Below this probability for the top class, the answer is 'not sure'.",
-    )  # fmt: skip
+    )
     prediction = predict_digit(network, digit, threshold)
     colour = "green" if prediction.sure else "orange"
     st.subheader(f":{colour}[{prediction.headline(class_names)}]", anchor=False)

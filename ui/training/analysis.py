@@ -113,9 +113,11 @@ def render_analysis(view: RunView, network: Network | None) -> None:
         st.info("This run's model could not be read from disk.", icon=":material/error:")
         return
     if view.active and not st.button(
-        f"Analyse the model after epoch {view.epochs_done}", icon=":material/analytics:", key="train_analyse_now",
+        f"Analyse the model after epoch {view.epochs_done}",
+        icon=":material/analytics:",
+        key="train_analyse_now",
         help="Training goes on meanwhile. The analysis appears by itself when the run pauses or ends.",
-    ):  # fmt: skip
+    ):
         st.caption(
             "The run is training: the test-set analysis appears when it pauses or ends, or on request."
         )
@@ -141,18 +143,25 @@ def render_analysis(view: RunView, network: Network | None) -> None:
         )
         chart_key, cell_key = f"train_confusion_{view.run_id}", CELL + view.run_id
         st.plotly_chart(
-            tf.confusion_figure(result.confusion, names), key=chart_key, on_select=partial(_on_cell_click, chart_key, cell_key),
-            selection_mode="points", config={"displayModeBar": False},
-        )  # fmt: skip
+            tf.confusion_figure(result.confusion, names),
+            key=chart_key,
+            on_select=partial(_on_cell_click, chart_key, cell_key),
+            selection_mode="points",
+            config={"displayModeBar": False},
+        )
     with right:
         cells = worst_cells(result.confusion)
         if not st.session_state.get(cell_key + "_chosen") or st.session_state.get(cell_key) not in cells:
             st.session_state[cell_key] = cells[0]  # the worst cell until the user picks one
         st.selectbox(
-            "Misclassified cell", cells, key=cell_key, on_change=_mark_chosen, args=(cell_key,),
+            "Misclassified cell",
+            cells,
+            key=cell_key,
+            on_change=_mark_chosen,
+            args=(cell_key,),
             format_func=lambda c: f"true {names[c[0]]} → predicted {names[c[1]]}",
             help="The cells of the confusion matrix off its diagonal, most errors first.",
-        )  # fmt: skip
+        )
         true, pred = st.session_state[cell_key]
         idx = cell_examples(result, y, true, pred, limit=GALLERY)
         count = int(result.confusion[true, pred])

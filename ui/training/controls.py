@@ -25,13 +25,27 @@ from ui.training import params as tp
 VALUES = "train_values"
 PROBLEMS = "train_url_problems"
 _LABELS = {
-    "cross_entropy": "cross-entropy", "mse": "mean squared error", "he": "He",
-    "xavier": "Xavier", "normal": "normal (0, 1)",
-    "sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "rmsprop": "RMSprop",
-    "adam": "Adam", "constant": "constant", "inverse": "inverse time", "step": "step",
-    "cosine": "cosine", "leaky_relu": "leaky ReLU", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
-    "softmax": "softmax", tp.CUSTOM: "custom (your own settings)",
-}  # fmt: skip
+    "cross_entropy": "cross-entropy",
+    "mse": "mean squared error",
+    "he": "He",
+    "xavier": "Xavier",
+    "normal": "normal (0, 1)",
+    "sgd": "SGD",
+    "momentum": "momentum",
+    "nesterov": "Nesterov",
+    "rmsprop": "RMSprop",
+    "adam": "Adam",
+    "constant": "constant",
+    "inverse": "inverse time",
+    "step": "step",
+    "cosine": "cosine",
+    "leaky_relu": "leaky ReLU",
+    "relu": "ReLU",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    tp.CUSTOM: "custom (your own settings)",
+}
 
 
 def label(value: Any) -> str:
@@ -117,17 +131,23 @@ def render_controls() -> dict[str, Any]:
     vals = values()
     preset_key = _restore("preset", vals["preset"])
     st.selectbox(
-        "Preset", (tp.CUSTOM, *PRESETS), key=preset_key, on_change=_on_preset, format_func=label,
-        help="Fills every control (except the dataset) with a known recipe. " + " ".join(
-            f"**{n}**: {p.description}" for n, p in PRESETS.items()),
-    )  # fmt: skip
+        "Preset",
+        (tp.CUSTOM, *PRESETS),
+        key=preset_key,
+        on_change=_on_preset,
+        format_func=label,
+        help="Fills every control (except the dataset) with a known recipe. "
+        + " ".join(f"**{n}**: {p.description}" for n, p in PRESETS.items()),
+    )
     if tp.preset_modified(vals):
         st.caption(f"Settings changed since choosing the preset *{vals['preset']}*.")
     _select(
-        "dataset", "Dataset", DATASET_NAMES,
+        "dataset",
+        "Dataset",
+        DATASET_NAMES,
         "MNIST: handwritten digits. Fashion-MNIST: 28x28 photos of clothing, same size, harder.",
         format_func=dataset_title,
-    )  # fmt: skip
+    )
     with st.expander("Network", expanded=True, icon=":material/hub:"):
         _layers(vals)
         left, right = st.columns(2)
@@ -174,21 +194,36 @@ def _layers(vals: dict[str, Any]) -> None:
         c_num, c_width, c_act, c_del = st.columns([0.5, 2, 2, 0.9], vertical_alignment="center")
         c_num.markdown(f"**{i + 1}**")
         c_width.number_input(
-            f"Layer {i + 1} width", 1, MAX_WIDTH, key=_restore(f"width_{i}", int(width)), step=16,
-            label_visibility="collapsed", help="Units in this layer: 32 to 1024 is usual for MNIST.",
-        )  # fmt: skip
-        c_act.selectbox(
-            f"Layer {i + 1} activation", ACTIVATIONS, key=_restore(f"act_{i}", act), format_func=label,
+            f"Layer {i + 1} width",
+            1,
+            MAX_WIDTH,
+            key=_restore(f"width_{i}", int(width)),
+            step=16,
             label_visibility="collapsed",
-        )  # fmt: skip
+            help="Units in this layer: 32 to 1024 is usual for MNIST.",
+        )
+        c_act.selectbox(
+            f"Layer {i + 1} activation",
+            ACTIVATIONS,
+            key=_restore(f"act_{i}", act),
+            format_func=label,
+            label_visibility="collapsed",
+        )
         c_del.button(
-            ":material/close:", key=f"train_del_layer_{i}", on_click=_remove_layer, args=(i,), type="tertiary",
+            ":material/close:",
+            key=f"train_del_layer_{i}",
+            on_click=_remove_layer,
+            args=(i,),
+            type="tertiary",
             help=f"Remove layer {i + 1}",
-        )  # fmt: skip
+        )
     st.button(
-        "Add a layer", icon=":material/add:", on_click=_add_layer, disabled=len(vals["hidden"]) >= MAX_HIDDEN_LAYERS,
+        "Add a layer",
+        icon=":material/add:",
+        on_click=_add_layer,
+        disabled=len(vals["hidden"]) >= MAX_HIDDEN_LAYERS,
         help=f"Append a hidden layer (up to {MAX_HIDDEN_LAYERS}); it copies the last layer's settings.",
-    )  # fmt: skip
+    )
 
 
 def _optimisation(vals: dict[str, Any]) -> None:
@@ -212,9 +247,12 @@ def _optimisation(vals: dict[str, Any]) -> None:
                 help="How much of the previous step is kept: 0.9 is standard, 0 is plain SGD.",
             )
     st.select_slider(
-        "Learning rate (log scale)", tp.LR_OPTIONS, key=_restore("lr", vals["lr"]), format_func=lambda v: f"{v:g}",
+        "Learning rate (log scale)",
+        tp.LR_OPTIONS,
+        key=_restore("lr", vals["lr"]),
+        format_func=lambda v: f"{v:g}",
         help="Step size. Too high diverges, too low crawls. SGD/momentum: 0.01-0.2; Adam/RMSprop: 0.0003-0.003.",
-    )  # fmt: skip
+    )
     left, right = st.columns(2)
     with left:
         sched = _select(
@@ -272,38 +310,59 @@ def _optimisation(vals: dict[str, Any]) -> None:
 
 def _data(vals: dict[str, Any]) -> None:
     st.slider(
-        "Training subset", 1000, tp.FULL_TRAIN, key=_restore("train_size", vals["train_size"]), step=1000,
+        "Training subset",
+        1000,
+        tp.FULL_TRAIN,
+        key=_restore("train_size", vals["train_size"]),
+        step=1000,
         help="Train on only this many of the 60,000 images (validation included): 2,000-10,000 for quick "
         "experiments, 60,000 for the best model.",
-    )  # fmt: skip
+    )
     left, right = st.columns(2)
     left.number_input(
-        "Validation fraction", 0.0, 0.5, key=_restore("val_fraction", vals["val_fraction"]), step=0.05,
-        format="%.3f", help="Share of the subset held out to measure generalisation while training: 0.1 is usual, 0 for none.",
-    )  # fmt: skip
+        "Validation fraction",
+        0.0,
+        0.5,
+        key=_restore("val_fraction", vals["val_fraction"]),
+        step=0.05,
+        format="%.3f",
+        help="Share of the subset held out to measure generalisation while training: 0.1 is usual, 0 for none.",
+    )
     right.number_input(
-        "Seed", 0, 2**31 - 1, key=_restore("seed", vals["seed"]),
+        "Seed",
+        0,
+        2**31 - 1,
+        key=_restore("seed", vals["seed"]),
         help="Fixes the initial weights, the subset and the shuffling: the same seed gives the same start, "
         "so settings can be compared fairly.",
-    )  # fmt: skip
+    )
     left, right = st.columns(2)
     left.checkbox(
-        "Augment", key=_restore("augment", vals["augment"]),
+        "Augment",
+        key=_restore("augment", vals["augment"]),
         help="Randomly shift, rotate and scale the training images each epoch: better generalisation, needs more epochs.",
-    )  # fmt: skip
+    )
     right.checkbox(
-        "Elastic", key=_restore("elastic", vals["elastic"]), disabled=not st.session_state[_wkey("augment")],
+        "Elastic",
+        key=_restore("elastic", vals["elastic"]),
+        disabled=not st.session_state[_wkey("augment")],
         help="Add elastic distortions as well (slower); only with augmentation.",
-    )  # fmt: skip
+    )
 
 
 def _regularisation(vals: dict[str, Any]) -> None:
     st.select_slider(
-        "L2 weight decay", tp.L2_OPTIONS, key=_restore("weight_decay", vals["weight_decay"]),
+        "L2 weight decay",
+        tp.L2_OPTIONS,
+        key=_restore("weight_decay", vals["weight_decay"]),
         format_func=lambda v: f"{v:g}",
         help="Penalty on large weights against over-fitting: 1e-5 to 1e-3 is typical, 0 turns it off.",
-    )  # fmt: skip
+    )
     st.slider(
-        "Dropout", 0.0, 0.8, key=_restore("dropout", vals["dropout"]), step=0.05,
+        "Dropout",
+        0.0,
+        0.8,
+        key=_restore("dropout", vals["dropout"]),
+        step=0.05,
         help="Fraction of hidden units switched off at random while training: 0.2-0.5 against over-fitting, 0 for none.",
-    )  # fmt: skip
+    )

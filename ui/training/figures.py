@@ -54,10 +54,15 @@ def curve_figure(history: Sequence[EpochMetrics], kind: str, planned_epochs: int
             continue
         fig.add_trace(
             go.Scatter(
-                x=epochs, y=ys, name=name, mode="lines+markers", line={"color": color, "width": 2},
-                marker={"size": 7}, hovertemplate=f"%{{y:{fmt}}}<extra>{name}</extra>",
+                x=epochs,
+                y=ys,
+                name=name,
+                mode="lines+markers",
+                line={"color": color, "width": 2},
+                marker={"size": 7},
+                hovertemplate=f"%{{y:{fmt}}}<extra>{name}</extra>",
             )
-        )  # fmt: skip
+        )
     span = max(planned_epochs or 0, len(epochs))
     fig.update_xaxes(title="epoch", rangemode="tozero", dtick=1 if span <= 15 else None)
     if planned_epochs:
@@ -80,10 +85,14 @@ def compare_figure(runs: Sequence[tuple[str, Sequence[EpochMetrics]]], metric: s
         xs, ys = zip(*points, strict=True)
         fig.add_trace(
             go.Scatter(
-                x=xs, y=ys, name=name, mode="lines+markers", line={"color": CLASS_COLORS[i % 10], "width": 2},
+                x=xs,
+                y=ys,
+                name=name,
+                mode="lines+markers",
+                line={"color": CLASS_COLORS[i % 10], "width": 2},
                 hovertemplate=f"%{{y:{fmt}}}<extra>{name}</extra>",
             )
-        )  # fmt: skip
+        )
     longest = max((len(history) for _, history in runs), default=0)
     fig.update_xaxes(title="epoch", dtick=1 if longest <= 15 else None)
     fig.update_yaxes(title=COMPARE_METRICS[metric], tickformat=".0%" if metric.endswith("acc") else None)
@@ -102,27 +111,47 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Fi
     fig = go.Figure()
     fig.add_trace(
         go.Heatmap(
-            z=errors, x=list(range(k)), y=list(range(k)), colorscale=[[0, "#fff7ec"], [1, BAD_COLOR]],
-            zmin=0, zmax=max(1.0, np.nanmax(errors)), texttemplate="%{z:.0f}", hoverinfo="skip",
-            colorbar={"title": "errors", "thickness": 12}, xgap=1, ygap=1,
+            z=errors,
+            x=list(range(k)),
+            y=list(range(k)),
+            colorscale=[[0, "#fff7ec"], [1, BAD_COLOR]],
+            zmin=0,
+            zmax=max(1.0, np.nanmax(errors)),
+            texttemplate="%{z:.0f}",
+            hoverinfo="skip",
+            colorbar={"title": "errors", "thickness": 12},
+            xgap=1,
+            ygap=1,
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Heatmap(
-            z=correct, x=list(range(k)), y=list(range(k)), colorscale=[[0, "#e5f5ef"], [1, GOOD_COLOR]],
-            showscale=False, texttemplate="%{z:.0f}", hoverinfo="skip", xgap=1, ygap=1,
+            z=correct,
+            x=list(range(k)),
+            y=list(range(k)),
+            colorscale=[[0, "#e5f5ef"], [1, GOOD_COLOR]],
+            showscale=False,
+            texttemplate="%{z:.0f}",
+            hoverinfo="skip",
+            xgap=1,
+            ygap=1,
         )
-    )  # fmt: skip
+    )
     rows, cols = np.divmod(np.arange(k * k), k)
     fig.add_trace(
         go.Scatter(
-            x=cols, y=rows, mode="markers", showlegend=False, name="cells",
+            x=cols,
+            y=rows,
+            mode="markers",
+            showlegend=False,
+            name="cells",
             marker={"symbol": "square", "size": 28, "color": "rgba(0,0,0,0)"},
             customdata=np.stack([rows, cols, counts.ravel()], axis=1),
             hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]:.0f} images<extra></extra>",
-            selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
+            selected={"marker": {"opacity": 1}},
+            unselected={"marker": {"opacity": 1}},
         )
-    )  # fmt: skip
+    )
     axis = {"tickvals": list(range(k)), "ticktext": labels, "showgrid": False, "zeroline": False}
     fig.update_xaxes(title="predicted", side="top", **axis)
     fig.update_yaxes(title="true", autorange="reversed", **axis)
@@ -135,11 +164,14 @@ def per_class_figure(recall: np.ndarray, class_names: Sequence[str]) -> go.Figur
     labels = [str(n) for n in class_names]
     fig = go.Figure(
         go.Bar(
-            x=labels, y=recall, marker={"color": list(CLASS_COLORS[: len(labels)])},
-            text=[f"{v:.1%}" if np.isfinite(v) else "" for v in recall], textposition="outside",
+            x=labels,
+            y=recall,
+            marker={"color": list(CLASS_COLORS[: len(labels)])},
+            text=[f"{v:.1%}" if np.isfinite(v) else "" for v in recall],
+            textposition="outside",
             hovertemplate="%{x}: %{y:.2%}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     finite = recall[np.isfinite(recall)]
     low = float(finite.min()) if finite.size else 0.0
     fig.update_yaxes(title="test accuracy", tickformat=".0%", range=[max(0.0, low - 0.1), 1.04])
@@ -169,10 +201,16 @@ def weights_figure(W: np.ndarray, max_units: int = 64, cols: int = 8) -> go.Figu
     mosaic = weights_mosaic(W, max_units, cols)
     fig = go.Figure(
         go.Heatmap(
-            z=mosaic, colorscale="RdBu", reversescale=True, zmid=0, zmin=-1, zmax=1, showscale=False,
+            z=mosaic,
+            colorscale="RdBu",
+            reversescale=True,
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            showscale=False,
             hovertemplate="weight (scaled) %{z:.2f}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     shown = min(max_units, W.shape[1])

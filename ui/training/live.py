@@ -24,10 +24,15 @@ from ui.training.worker import RunWorker
 
 POLL_SECONDS = 0.5
 STATUS_ICONS = {
-    "ready": ":material/radio_button_unchecked:", "running": ":material/play_circle:",
-    "paused": ":material/pause_circle:", "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
-    "diverged": ":material/warning:", "failed": ":material/error:", "interrupted": ":material/history:",
-}  # fmt: skip
+    "ready": ":material/radio_button_unchecked:",
+    "running": ":material/play_circle:",
+    "paused": ":material/pause_circle:",
+    "finished": ":material/check_circle:",
+    "stopped": ":material/stop_circle:",
+    "diverged": ":material/warning:",
+    "failed": ":material/error:",
+    "interrupted": ":material/history:",
+}
 
 
 def architecture(view: RunView) -> str:
@@ -51,10 +56,15 @@ def render_run_panel(
     so the first epoch shows as soon as it ends.
     """
     st.button(
-        "Start a new run", type="primary", icon=":material/play_arrow:", disabled=not can_start,
-        on_click=state.start_new_run, args=(owner,), key="train_start",
+        "Start a new run",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=not can_start,
+        on_click=state.start_new_run,
+        args=(owner,),
+        key="train_start",
         help="Train a new network with the settings on the left. Earlier runs are kept for comparison.",
-    )  # fmt: skip
+    )
     worker = state.selected_run(workers)
     if worker is None:
         st.info(
@@ -66,9 +76,12 @@ def render_run_panel(
         return None
     views = {w.record.run_id: w.view() for w in workers}
     st.selectbox(
-        "Run", list(reversed(views)), key=state.SELECTED, format_func=lambda rid: run_label(views[rid]),
+        "Run",
+        list(reversed(views)),
+        key=state.SELECTED,
+        format_func=lambda rid: run_label(views[rid]),
         help="Every run of this browser tab is kept (on disk too): pick one to drive, watch and analyse.",
-    )  # fmt: skip
+    )
     view = views[st.session_state[state.SELECTED]]
     _buttons(owner, view)
     _live(owner, view.run_id, any(v.active for v in views.values()))
@@ -80,32 +93,76 @@ def _buttons(owner: str, view: RunView) -> None:
     args = (owner, view.run_id)
     cols = st.columns(5)
     first = "Start" if view.epochs_done == 0 and view.status == "ready" else "Resume"
-    cols[0].button(first, icon=":material/play_arrow:", key="train_resume", on_click=act, args=(*args, "resume"),
-                   disabled=not (view.can_resume or view.pausing), width="stretch",
-                   help="Train this run until its planned number of epochs.")  # fmt: skip
-    cols[1].button("Pause", icon=":material/pause:", key="train_pause", on_click=act, args=(*args, "pause"),
-                   disabled=not view.active or view.pausing, width="stretch",
-                   help="Stop at the end of the current epoch; Resume goes on from there.")  # fmt: skip
-    cols[2].button("Stop", icon=":material/stop:", key="train_stop", on_click=act, args=(*args, "stop"),
-                   disabled=view.status in ("finished", "stopped"), width="stretch",
-                   help="End training now: the epoch in progress is dropped and the weights of the last full epoch kept.")  # fmt: skip
-    cols[3].button("+1 epoch", icon=":material/skip_next:", key="train_step", on_click=act, args=(*args, "step"),
-                   disabled=view.active, width="stretch",
-                   help="Train exactly one more epoch (also beyond the planned number).")  # fmt: skip
-    cols[4].button("Reset", icon=":material/restart_alt:", key="train_reset", on_click=act, args=(*args, "reset"),
-                   width="stretch", disabled=view.epochs_done == 0 and view.status == "ready",
-                   help="Re-initialise the weights from this run's seed (identical to its start) and clear its history.")  # fmt: skip
+    cols[0].button(
+        first,
+        icon=":material/play_arrow:",
+        key="train_resume",
+        on_click=act,
+        args=(*args, "resume"),
+        disabled=not (view.can_resume or view.pausing),
+        width="stretch",
+        help="Train this run until its planned number of epochs.",
+    )
+    cols[1].button(
+        "Pause",
+        icon=":material/pause:",
+        key="train_pause",
+        on_click=act,
+        args=(*args, "pause"),
+        disabled=not view.active or view.pausing,
+        width="stretch",
+        help="Stop at the end of the current epoch; Resume goes on from there.",
+    )
+    cols[2].button(
+        "Stop",
+        icon=":material/stop:",
+        key="train_stop",
+        on_click=act,
+        args=(*args, "stop"),
+        disabled=view.status in ("finished", "stopped"),
+        width="stretch",
+        help="End training now: the epoch in progress is dropped and the weights of the last full epoch kept.",
+    )
+    cols[3].button(
+        "+1 epoch",
+        icon=":material/skip_next:",
+        key="train_step",
+        on_click=act,
+        args=(*args, "step"),
+        disabled=view.active,
+        width="stretch",
+        help="Train exactly one more epoch (also beyond the planned number).",
+    )
+    cols[4].button(
+        "Reset",
+        icon=":material/restart_alt:",
+        key="train_reset",
+        on_click=act,
+        args=(*args, "reset"),
+        width="stretch",
+        disabled=view.epochs_done == 0 and view.status == "ready",
+        help="Re-initialise the weights from this run's seed (identical to its start) and clear its history.",
+    )
     if not view.active:
         key = f"train_new_lr_{view.run_id}"
         if key not in st.session_state:
             st.session_state[key] = tp.snap(view.train_config.lr, tp.LR_OPTIONS)
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.select_slider(
-            "Learning rate for the next epochs", tp.LR_OPTIONS, key=key, format_func=lambda v: f"{v:g}",
+            "Learning rate for the next epochs",
+            tp.LR_OPTIONS,
+            key=key,
+            format_func=lambda v: f"{v:g}",
             help="Change the rate of a paused, stopped or diverged run; Resume or +1 epoch then goes on with it.",
-        )  # fmt: skip
-        right.button("Apply", key="train_apply_lr", on_click=state.change_lr, args=(owner, view.run_id, key),
-                     disabled=st.session_state[key] == view.train_config.lr, width="stretch")  # fmt: skip
+        )
+        right.button(
+            "Apply",
+            key="train_apply_lr",
+            on_click=state.change_lr,
+            args=(owner, view.run_id, key),
+            disabled=st.session_state[key] == view.train_config.lr,
+            width="stretch",
+        )
 
 
 def _live(owner: str, run_id: str, polling: bool) -> None:
@@ -198,6 +255,11 @@ def _table(view: RunView) -> None:
         return
     st.dataframe([r.to_dict() for r in view.history], hide_index=True, column_order=COLUMNS)
     st.download_button(
-        "Download CSV", partial(history_csv, list(view.history)), file_name=f"{view.name.replace(' ', '-').lower()}-history.csv",
-        mime="text/csv", icon=":material/download:", on_click="ignore", key="train_csv",
-    )  # fmt: skip
+        "Download CSV",
+        partial(history_csv, list(view.history)),
+        file_name=f"{view.name.replace(' ', '-').lower()}-history.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="train_csv",
+    )

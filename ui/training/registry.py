@@ -56,9 +56,17 @@ def import_model(owner: str, name: str, saved: SavedModel, file_name: str) -> Ru
     train = saved.train_config or TrainConfig(dataset=saved.dataset)
     train = dataclasses.replace(train, dataset=saved.dataset, epochs=max(train.epochs, len(saved.history), 1))
     record = RunRecord(
-        new_id(), owner, name, config, train, history=list(saved.history), message=f"Uploaded from {file_name}.",
-        status="finished" if len(saved.history) >= train.epochs else "paused" if saved.history else "ready", source="uploaded", created_at=now_iso(),
-    )  # fmt: skip
+        new_id(),
+        owner,
+        name,
+        config,
+        train,
+        history=list(saved.history),
+        message=f"Uploaded from {file_name}.",
+        status="finished" if len(saved.history) >= train.epochs else "paused" if saved.history else "ready",
+        source="uploaded",
+        created_at=now_iso(),
+    )
     worker = RunWorker(record, snapshot=saved.network)
     worker._save(with_model=True)
     register(worker)

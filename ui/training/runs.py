@@ -67,9 +67,12 @@ def render_compare(workers: list[RunWorker]) -> None:
     _follow_new_runs(list(by_id))
     left, right = st.columns([3, 1])
     chosen = left.multiselect(
-        "Runs to overlay", list(by_id), format_func=lambda rid: by_id[rid].name, key=COMPARE,
+        "Runs to overlay",
+        list(by_id),
+        format_func=lambda rid: by_id[rid].name,
+        key=COMPARE,
         help="Pick the runs whose curves to draw on one chart; new runs join it by themselves.",
-    )  # fmt: skip
+    )
     metric = right.selectbox(
         "Metric", list(tf.COMPARE_METRICS), format_func=tf.COMPARE_METRICS.get, key="train_compare_metric"
     )
@@ -77,12 +80,13 @@ def render_compare(workers: list[RunWorker]) -> None:
         series = [(by_id[rid].name, by_id[rid].history) for rid in chosen if rid in by_id]
         st.plotly_chart(tf.compare_figure(series, metric), key="train_compare_chart")
     st.dataframe(
-        summary_rows(list(reversed(views))), hide_index=True,
+        summary_rows(list(reversed(views))),
+        hide_index=True,
         column_config={
             "best val acc": st.column_config.NumberColumn(format="percent"),
             "test acc": st.column_config.NumberColumn(format="percent"),
         },
-    )  # fmt: skip
+    )
 
 
 def render_files(owner: str, view: RunView) -> None:
@@ -95,21 +99,38 @@ def render_files(owner: str, view: RunView) -> None:
         path = model_path(view.run_id)
         if path.is_file():
             st.download_button(
-                "Download model (.npz)", path.read_bytes, file_name=f"digit-lab-{view.name.replace(' ', '-').lower()}.npz",
-                mime="application/octet-stream", icon=":material/download:", on_click="ignore", key="train_download_model",
-            )  # fmt: skip
+                "Download model (.npz)",
+                path.read_bytes,
+                file_name=f"digit-lab-{view.name.replace(' ', '-').lower()}.npz",
+                mime="application/octet-stream",
+                icon=":material/download:",
+                on_click="ignore",
+                key="train_download_model",
+            )
         st.button(
-            "Copy its settings to the controls", icon=":material/content_copy:", key="train_copy_settings",
-            on_click=state.copy_settings, args=(view.run_id, owner),
+            "Copy its settings to the controls",
+            icon=":material/content_copy:",
+            key="train_copy_settings",
+            on_click=state.copy_settings,
+            args=(view.run_id, owner),
             help="Load this run's settings into the controls, e.g. to start a variation of it.",
-        )  # fmt: skip
+        )
         confirm = st.checkbox("I want to delete this run", key=f"train_confirm_delete_{view.run_id}")
         st.button(
-            "Delete run", icon=":material/delete:", key="train_delete", disabled=not confirm,
-            on_click=state.delete_run, args=(owner, view.run_id), help="Remove the run and its model file for good.",
-        )  # fmt: skip
+            "Delete run",
+            icon=":material/delete:",
+            key="train_delete",
+            disabled=not confirm,
+            on_click=state.delete_run,
+            args=(owner, view.run_id),
+            help="Remove the run and its model file for good.",
+        )
     with right:
         st.file_uploader(
-            "Upload a model (.npz)", type=["npz"], key=state.UPLOAD, on_change=state.import_upload, args=(owner,),
+            "Upload a model (.npz)",
+            type=["npz"],
+            key=state.UPLOAD,
+            on_change=state.import_upload,
+            args=(owner,),
             help="A model file downloaded from Digit Lab; it is added as a new run you can analyse and train further.",
-        )  # fmt: skip
+        )

@@ -96,10 +96,24 @@ class RunWorker:
             r = self.record
             lr = self._trainer.current_lr() if self._trainer is not None else r.train_config.lr
             return RunView(
-                r.run_id, r.owner, r.name, r.status, r.message, r.model_config, r.train_config,
-                tuple(r.history), tuple(r.epoch_ended_at), r.test, r.source, r.generation,
-                self.progress, self._pause_req, lr, self.version, self.save_error,
-            )  # fmt: skip
+                r.run_id,
+                r.owner,
+                r.name,
+                r.status,
+                r.message,
+                r.model_config,
+                r.train_config,
+                tuple(r.history),
+                tuple(r.epoch_ended_at),
+                r.test,
+                r.source,
+                r.generation,
+                self.progress,
+                self._pause_req,
+                lr,
+                self.version,
+                self.save_error,
+            )
 
     def snapshot(self) -> Network | None:
         """The network at the end of the last completed epoch (shared: use it for inference only)."""
