@@ -143,7 +143,7 @@ class Trainer:
     def run_epoch(self, on_batch: BatchCallback | None = None) -> EpochMetrics:
         """Train one epoch over a fresh shuffle and return its record (also kept in ``history``)."""
         cfg, net = self.config, self.network
-        self._snapshot = {k: np.copy(v) for k, v in net.params().items()}
+        self._snapshot = net.get_weights()  # parameters and batch-norm statistics
         self._snapshot_step = self.step
         X = self.X
         if self._X_aug is not None and cfg.augment:

@@ -80,8 +80,8 @@ def _bad_files() -> dict[str, tuple[bytes, str]]:
         "plain zip": (not_npz.getvalue(), "no 'digit-lab-model' marker"),
         "pickled meta": (pickled.getvalue(), "damaged or not a Digit Lab model"),
         "newer version": (_rewrite(good, version=np.array(7)), "version 7"),
-        "wrong shape": (_rewrite(good, **{"param/0.W": np.zeros((784, 99), np.float32)}), "do not match"),
-        "missing weight": (_drop(good, "param/3.b"), "do not match"),
+        "wrong shape": (_rewrite(good, **{"param/0.W": np.zeros((784, 99), np.float32)}), "do not fit"),
+        "missing weight": (_drop(good, "param/3.b"), "do not fit"),
         "nan weights": (_rewrite(good, **{"param/0.b": np.full(16, np.nan, np.float32)}), "NaN or infinite"),
         "bad settings": (
             _rewrite(good, meta=np.array(json.dumps({"model_config": {"hidden": [0]}}))),
