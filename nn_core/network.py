@@ -166,10 +166,10 @@ class Network:
             np.copyto(targets[name], value, casting="same_kind")
 
     def describe_entry(self, name: str) -> str:
-        """ "parameter 0.W (conv16x5 weights)" style name of a params() or state() entry."""
+        """Which layer a params() or state() entry belongs to: "W of layer 0, conv16x5"."""
         index, _, key = name.partition(".")
         label = self.labels[int(index)] if index.isdigit() and int(index) < len(self.labels) else "?"
-        return f"parameter {name} ({label} {key})"
+        return f"{key} of layer {index}, {label}"
 
     def copy(self) -> Network:
         """An independent network with the same config, weights and state (for inference elsewhere)."""
