@@ -233,3 +233,16 @@ def test_trainer_runs_a_cnn_without_allocating_in_the_loop():
             continue
         for name, p in layer.params().items():
             assert p.dtype == layer.grads()[name].dtype == np.float32
+
+
+def test_inference_runs_in_chunks_that_bound_memory():
+    config = ModelConfig(
+        hidden=(), activations=(), layers=parse_layers("conv16x5,maxpool2,conv32x5,maxpool2,dense128")
+    )
+    net = build_network(config, np.random.default_rng(0))
+    assert net.infer_rows == 2**23 // (8 * 8 * 5 * 5 * 16)  # the second conv's columns per image
+    X = np.random.default_rng(1).random((10, 784), dtype=np.float32)
+    whole = net.logits(X)
+    net.infer_rows = 3
+    np.testing.assert_allclose(net.logits(X), whole, rtol=1e-5, atol=1e-6)
+    assert net.predict_proba(X).shape == (10, 10)
