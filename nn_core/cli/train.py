@@ -121,22 +121,20 @@ def run_train(args: argparse.Namespace) -> int:
     trainer = make_trainer(model_config, train_config, data)
     report = JsonReport() if args.json else TextReport()
     report.start(args.preset, model_config, train_config, data)
-    good = (0, trainer.network.get_weights())  # (epochs finished, their weights), swapped in one store
     interrupted = False
     try:
         while trainer.epoch < train_config.epochs:
             record = trainer.run_epoch(on_batch=report.batch_progress(trainer))
-            good = (trainer.epoch, trainer.network.get_weights())
             report.epoch(record, train_config.epochs)
     except KeyboardInterrupt:
         interrupted = True
-        trainer.network.set_weights(good[1])
-        report.interrupted(good[0], train_config.epochs)
+        trainer.abort_epoch()  # the weights of the last finished epoch
+        report.interrupted(trainer.epoch, train_config.epochs)
     except TrainingDiverged as err:
         if save_path is not None:
             raise TrainingDiverged(f"{err} Nothing was saved.") from None
         raise
-    history = trainer.history[: good[0]]
+    history = trainer.history[: trainer.epoch]
     test_loss, test_acc = trainer.evaluate(data.X_test, data.y_test)
     summary: dict[str, Any] = {
         "test_accuracy": test_acc,
