@@ -37,6 +37,20 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
         help="train a network, one line per epoch",
         description="Train a network from a preset; every flag given overrides the preset's value.",
     )
+    add_config_arguments(p)
+    p.add_argument(
+        "--save",
+        nargs="?",
+        const=DEFAULT_SAVE,
+        metavar="PATH",
+        help="save the trained model (.npz); without PATH, a new file in the models folder",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON Lines instead of text")
+    p.set_defaults(run=run_train, parser=p)
+
+
+def add_config_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags that make a run's configuration (shared by ``train`` and ``sweep``)."""
     p.add_argument(
         "--preset",
         choices=list(PRESETS),
@@ -64,15 +78,6 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--val-fraction", type=float, metavar="F", help="share of training images held out (0 to 0.5)"
     )
-    p.add_argument(
-        "--save",
-        nargs="?",
-        const=DEFAULT_SAVE,
-        metavar="PATH",
-        help="save the trained model (.npz); without PATH, a new file in the models folder",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON Lines instead of text")
-    p.set_defaults(run=run_train, parser=p)
 
 
 def hidden_widths(text: str) -> tuple[int, ...]:
