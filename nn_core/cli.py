@@ -17,6 +17,7 @@ from typing import TextIO
 
 from nn_core.cli_common import CommandError
 from nn_core.cli_evaluate import add_evaluate_parser, add_predict_parser
+from nn_core.cli_export import add_export_parser
 from nn_core.cli_train import add_train_parser
 from nn_core.config import ConfigError
 from nn_core.data import DataError, dataset_dir, dataset_status
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_evaluate_parser(sub)
     add_predict_parser(sub)
+    add_export_parser(sub)
     presets = sub.add_parser("presets", help="list the named training presets")
     presets.set_defaults(run=run_presets, parser=presets)
     download = sub.add_parser(
