@@ -13,6 +13,7 @@ import streamlit as st
 from nn_core.runstore import model_path
 from ui import training_figures as tf
 from ui import training_state as state
+from ui.export_buttons import export_buttons
 from ui.training_live import architecture
 from ui.training_view import RunView
 from ui.training_worker import RunWorker
@@ -98,6 +99,7 @@ def render_files(owner: str, view: RunView) -> None:
                 "Download model (.npz)", path.read_bytes, file_name=f"digit-lab-{view.name.replace(' ', '-').lower()}.npz",
                 mime="application/octet-stream", icon=":material/download:", on_click="ignore", key="train_download_model",
             )  # fmt: skip
+        export_buttons(path if path.is_file() else None, view.name, key="train")
         st.button(
             "Copy its settings to the controls", icon=":material/content_copy:", key="train_copy_settings",
             on_click=state.copy_settings, args=(view.run_id, owner),
