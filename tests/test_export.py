@@ -25,11 +25,19 @@ from nn_core.train import train
 
 REPO = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-5  # max abs difference of probabilities
-ort = pytest.importorskip("onnxruntime")  # requirements-export.txt, part of requirements-dev.txt
+
+
+@pytest.fixture
+def ort():
+    """onnxruntime (requirements-export.txt, part of requirements-dev.txt); ONNX tests skip without it."""
+    pytest.importorskip("onnx")
+    return pytest.importorskip("onnxruntime")
 
 
 def run_onnx(model: bytes, pixels: np.ndarray) -> np.ndarray:
     """Probabilities (n, classes) from onnxruntime for pixels (n, 28, 28) float32."""
+    import onnxruntime as ort
+
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     return session.run(["probabilities"], {"pixels": pixels})[0]
 
@@ -52,7 +60,7 @@ def mnist_test(mnist_root):
 
 
 @pytest.mark.real_data
-def test_onnx_matches_the_engine_on_1000_mnist_test_images(mnist_model, mnist_test):
+def test_onnx_matches_the_engine_on_1000_mnist_test_images(ort, mnist_model, mnist_test):
     pixels = to_float(mnist_test[0][:1000], flatten=False)  # (1000, 28, 28)
     expected = mnist_model.predict_proba(pixels)
     got = run_onnx(to_onnx(mnist_model), pixels)
@@ -74,7 +82,7 @@ def random_network(activations: tuple[str, ...], output: str = "softmax", dropou
 
 
 @pytest.mark.parametrize("output", ["softmax", "sigmoid"])
-def test_onnx_handles_every_activation_dropout_and_both_outputs(output):
+def test_onnx_handles_every_activation_dropout_and_both_outputs(ort, output):
     network = random_network(("relu", "leaky_relu", "sigmoid", "tanh"), output, dropout=0.3)
     pixels = np.random.default_rng(1).random((64, 28, 28), dtype=np.float32)
     got = run_onnx(to_onnx(network), pixels)
