@@ -43,8 +43,9 @@ def _export(model: Path | Network, fmt: str, class_names: Sequence[str] | None) 
 def export_buttons(
     model: Path | Network | None, name: str, key: str, class_names: Sequence[str] | None = None
 ) -> None:
-    """The "Download as ONNX" and "Download as NumPy zip" buttons for ``model`` (none when it is None)."""
+    """The "Download as ONNX" and "Download as NumPy zip" buttons for ``model`` (None: no weights yet)."""
     if model is None:
+        st.caption("Nothing to export yet: this model has no weights.")
         return
     stem, ready = _file_stem(name), onnx_available()
     left, right = st.columns(2)
