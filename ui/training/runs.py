@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nn_core.store.runstore import model_path
+from ui.export_buttons import export_buttons
 from ui.training import figures as tf
 from ui.training import state
 from ui.training.live import architecture
@@ -107,6 +108,7 @@ def render_files(owner: str, view: RunView) -> None:
                 on_click="ignore",
                 key="train_download_model",
             )
+        export_buttons(path if path.is_file() else None, view.name, key="train")
         st.button(
             "Copy its settings to the controls",
             icon=":material/content_copy:",
