@@ -59,7 +59,7 @@ class ModelConfig:
             group="Network",
             short="act",
             flag="activation",
-            help="Activation function of each hidden layer (one for all, or one per layer).",
+            help="Activation function of each hidden layer.",
         ),
     )
     n_classes: int = 10
