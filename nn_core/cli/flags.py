@@ -112,6 +112,14 @@ def load_config_source(text: str) -> tuple[ModelConfig, TrainConfig]:
     just its query string): its missing parameters take the playground's first-screen values.
     """
     path = Path(text).expanduser()
+    try:  # a link is no path; a long one is even too long a name to look up
+        path.stat()
+    except (OSError, ValueError):
+        path = None
+    if path is None:
+        if "=" in text:
+            return links.configs_from_link(text)
+        raise ConfigError(f"--config {text}: no such file, and not a playground link (it has no '=')")
     if path.is_dir():
         if not (path / RUN_FILE).is_file():
             raise ConfigError(f"--config {text}: that folder holds no {RUN_FILE}")
@@ -126,9 +134,7 @@ def load_config_source(text: str) -> tuple[ModelConfig, TrainConfig]:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ConfigError(f"--config {text}: not a model file, run.json or JSON file ({err})") from None
         return configs_from_json(data, text)
-    if "=" in text:
-        return links.configs_from_link(text)
-    raise ConfigError(f"--config {text}: no such file, and not a playground link (it has no '=')")
+    raise ConfigError(f"--config {text}: not a file or a folder")
 
 
 def configs_from_json(data: Any, source: str = "JSON") -> tuple[ModelConfig, TrainConfig]:
@@ -142,6 +148,8 @@ def configs_from_json(data: Any, source: str = "JSON") -> tuple[ModelConfig, Tra
 
 
 def _text(spec: Setting, value: Any) -> str:
+    if spec.kind == "choices" and len(set(value)) == 1:
+        return value[0]  # one value stands for every layer
     if spec.kind in ("ints", "choices"):
         return ",".join(str(v) for v in value)
     return repr(float(value)) if spec.kind == "float" else str(value)
