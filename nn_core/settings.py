@@ -54,6 +54,7 @@ def setting(
     step: int | None = None,
     full: int | None = None,
     requires: str | None = None,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """Field metadata declaring a setting (use as ``field(default=..., metadata=setting(...))``).
 
@@ -73,6 +74,7 @@ def setting(
     step : the playground's slider moves by ``step`` (links are rounded to it).
     full : ``0`` means "all"; the playground shows and links write it as this value.
     requires : the name of a boolean setting without which this one is off.
+    kind : one of ``_KINDS``' values, for a field whose annotation is not in ``_KINDS``.
     """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {GROUPS}, got {group!r}")
@@ -175,7 +177,9 @@ def settings_of(cls: type) -> tuple[Setting, ...]:
         if spec is None:
             continue
         spec = dict(spec)
-        kind = _KINDS[str(f.type)]
+        kind = spec.pop("kind") or _KINDS.get(str(f.type))
+        if kind is None:
+            raise TypeError(f"{cls.__name__}.{f.name}: declare kind= for a setting of type {f.type}")
         choices = spec.pop("choices")
         flag = spec.pop("flag") or f.name.replace("_", "-")
         out.append(

@@ -171,7 +171,28 @@ def command_args(model: ModelConfig, train: TrainConfig) -> list[list[str]]:
     return out
 
 
-def command_line(model: ModelConfig, train: TrainConfig, multiline: bool = False) -> str:
-    """``python -m nn_core train ...`` reproducing the configs; ``multiline`` puts a group per line."""
-    parts = [shlex.join(PROGRAM), *(shlex.join(words) for words in command_args(model, train))]
-    return (" \\\n    " if multiline else " ").join(parts)
+def command_line(model: ModelConfig, train: TrainConfig, multiline: bool = False, width: int = 80) -> str:
+    """``python -m nn_core train ...`` reproducing the configs.
+
+    ``multiline`` starts each group on a new line (continued with ``\\``), wrapping at ``width``.
+    """
+    groups = command_args(model, train)
+    if not multiline:
+        return shlex.join([*PROGRAM, *(w for words in groups for w in words)])
+    lines = [shlex.join(PROGRAM)]
+    for words in groups:
+        options: list[list[str]] = []
+        for word in words:  # a flag with its value, if any
+            if word.startswith("--"):
+                options.append([word])
+            else:
+                options[-1].append(word)
+        line = ""
+        for option in (shlex.join(o) for o in options):
+            if line and len(line) + 1 + len(option) > width - 6:
+                lines.append(line)
+                line = option
+            else:
+                line = f"{line} {option}".strip()
+        lines.append(line)
+    return " \\\n    ".join(lines)
