@@ -316,8 +316,8 @@ class TrainConfig:
             full=60_000,
             group="Data",
             short="n",
-            help="Train on only this many of the 60,000 images (validation included; 0 for all): "
-            "2,000-10,000 for quick experiments, all for the best model.",
+            help="Train on only this many of the 60,000 images (validation included): "
+            "2,000-10,000 for quick experiments, all of them for the best model.",
         ),
     )
     val_fraction: float = field(  # held out of the training images for validation

@@ -663,6 +663,9 @@ def test_a_model_file_run_folder_or_json_gives_its_configs(tiny, capsys, tmp_pat
     assert parsed_configs("--config", str(folder / "run.json")) == configs
     model, train = parsed_configs("--config", str(path), "--epochs", "1", "--no-augment")
     assert model == configs[0] and train == dataclasses.replace(configs[1], epochs=1, augment=False)
+    status, out, err = run(capsys, "train", "--config", str(path), "--epochs", "1")
+    assert status == 0, err
+    assert out.startswith("settings of m.npz on Tiny bars: 784-24-12-10 sigmoid")
     (tmp_path / "bad.json").write_text("[1, 2]")
     status, _, err = run(capsys, "train", "--config", str(tmp_path / "bad.json"))
     assert status == 2 and "model_config and train_config" in err

@@ -59,7 +59,7 @@ def _help(spec: Setting) -> str:
     elif spec.kind == "choices":
         text += f" One for every layer, or one per layer, e.g. relu,tanh ({', '.join(spec.choices)})."
     elif spec.kind in ("int", "float"):
-        text += f" Range: {spec.range_text()}."
+        text += f" Range: {spec.range_text()}{'; 0 means all' if spec.full else ''}."
     return text.replace("%", "%%")
 
 

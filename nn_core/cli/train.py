@@ -77,22 +77,26 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
     return model, train
 
 
-def _source(args: argparse.Namespace) -> str:
-    """What the run starts from, for the header line and the saved file's name."""
-    if args.config is not None:
-        return "config"
-    return f"preset {args.preset or DEFAULT_PRESET}"
+def _source(args: argparse.Namespace) -> tuple[str, str]:
+    """What the run starts from: a phrase for the header line and a word for the saved file's name."""
+    if args.config is None:
+        name = args.preset or DEFAULT_PRESET
+        return f"preset {name}", name
+    path = Path(args.config)
+    shown = path.name if "=" not in args.config else "a playground link"
+    return f"settings of {shown}", "config"
 
 
 def run_train(args: argparse.Namespace) -> int:
     model_config, train_config = configs_from_args(args)
-    save_path = _save_path(args.save, _source(args).split()[-1], train_config.dataset)
+    source, stem = _source(args)
+    save_path = _save_path(args.save, stem, train_config.dataset)
     wall_start = time.perf_counter()
     with download_hint(train_config.dataset):
         data = load_training_data(train_config)
     trainer = make_trainer(model_config, train_config, data)
     report = JsonReport() if args.json else TextReport()
-    report.start(_source(args), model_config, train_config, data)
+    report.start(source, model_config, train_config, data)
     good = (0, trainer.network.get_weights())  # (epochs finished, their weights), swapped in one store
     interrupted = False
     try:

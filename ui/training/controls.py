@@ -255,7 +255,7 @@ def _data(vals: dict[str, Any]) -> None:
         int(hi),
         key=_restore("train_size", vals["train_size"]),
         step=spec.step,
-        help=spec.help.replace("; 0 for all", ""),
+        help=spec.help,
     )
     left, right = st.columns(2)
     _number("val_fraction", "Validation fraction", left, step=0.05, format="%.3f")
