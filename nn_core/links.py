@@ -152,7 +152,7 @@ def parse_value(s: Setting, text: str) -> Any:
         except ValueError:
             raise ValueError("give layer widths as numbers joined by '-', e.g. 128-64") from None
         if len(widths) > MAX_HIDDEN_LAYERS or not all(s.in_range(w) for w in widths):
-            raise ValueError(f"at most {MAX_HIDDEN_LAYERS} layers; {s.label} must be {s.range_text()}")
+            raise ValueError(f"up to {MAX_HIDDEN_LAYERS} layers of width {s.range_text()}")
         return widths
     try:
         number = float(text)
