@@ -78,7 +78,9 @@ def _outside(s) -> list[float]:
     return bad
 
 
-@pytest.mark.parametrize("s", [s for s in all_settings() if s.kind in ("int", "float", "ints")], ids=str)
+@pytest.mark.parametrize(
+    "s", [s for s in all_settings() if s.kind in ("int", "float", "ints")], ids=lambda s: s.name
+)
 def test_validate_refuses_each_value_outside_the_declared_range(s):
     config = ModelConfig() if s.owner == "model" else TrainConfig()
     check_settings(config)
@@ -89,7 +91,9 @@ def test_validate_refuses_each_value_outside_the_declared_range(s):
             dataclasses.replace(config, **changes).validate()
 
 
-@pytest.mark.parametrize("s", [s for s in all_settings() if s.kind in ("choice", "choices")], ids=str)
+@pytest.mark.parametrize(
+    "s", [s for s in all_settings() if s.kind in ("choice", "choices")], ids=lambda s: s.name
+)
 def test_validate_refuses_an_unknown_choice(s):
     config = ModelConfig() if s.owner == "model" else TrainConfig()
     value = ("swish",) if s.kind == "choices" else "swish"
