@@ -1,6 +1,8 @@
 """The ``train`` subcommand: a preset's configs, overridden by flags, trained with a line per epoch.
 
-Without ``--preset`` a run starts from ``fast``. ``--json`` turns the output into JSON Lines: one
+Without ``--preset`` a run starts from ``fast``; ``--config`` starts from a run's settings instead
+(a model file, a run folder, a JSON file or a playground link). The setting flags are generated
+from the settings schema (``nn_core.cli.flags``). ``--json`` turns the output into JSON Lines: one
 object per epoch with the ``EpochMetrics`` fields, then a final object with the test accuracy and the
 total training time (the sum of the epochs' ``seconds``; ``wall_seconds`` adds data loading,
 validation and augmentation). Ctrl-C stops between or inside an epoch: the network goes back to the
@@ -10,32 +12,32 @@ weights of the last finished epoch, is tested and, with ``--save``, saved with t
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nn_core.activations import ACTIVATIONS
 from nn_core.cli.common import CommandError, describe_model, download_hint, json_line
+from nn_core.cli.flags import add_setting_flags, apply_flags, load_config_source
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data.registry import DATASETS
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
-from nn_core.optimizers import OPTIMIZERS
 from nn_core.presets import PRESETS
 from nn_core.store.model_file import SavedModel, save_model
 from nn_core.store.paths import models_dir
 from nn_core.train import EpochMetrics, Trainer, TrainingDiverged
 
 DEFAULT_SAVE = ""  # the value of a bare --save: a new file in models_dir()
+DEFAULT_PRESET = "fast"
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train a network, one line per epoch",
-        description="Train a network from a preset; every flag given overrides the preset's value.",
+        description="Train a network from a preset (default: fast) or from the settings of --config; "
+        "every setting flag given overrides the value it starts from.",
     )
     add_config_arguments(p)
     p.add_argument(
@@ -51,81 +53,55 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     """The flags that make a run's configuration (shared by ``train`` and ``sweep``)."""
-    p.add_argument(
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
         "--preset",
         choices=list(PRESETS),
-        default="fast",
         metavar="NAME",
         help=f"starting point: {', '.join(PRESETS)} (default: fast; see the presets command)",
     )
-    p.add_argument("--dataset", choices=list(DATASETS))
-    p.add_argument("--epochs", type=int, metavar="N")
-    p.add_argument("--lr", type=float, metavar="X", help="initial learning rate")
-    p.add_argument("--batch-size", type=int, metavar="B")
-    p.add_argument(
-        "--hidden",
-        type=hidden_widths,
-        metavar="W1,W2",
-        help="hidden-layer widths, e.g. 256,128 (an empty string for none); all use --activation",
+    start.add_argument(
+        "--config",
+        metavar="SOURCE",
+        help="start from a run's settings: a model file (.npz), a run folder or its run.json, a JSON file "
+        "with model_config and train_config, or the playground's shared link (in quotes)",
     )
-    p.add_argument("--activation", choices=ACTIVATIONS, help="activation of every hidden layer")
-    p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument(
-        "--augment", action=argparse.BooleanOptionalAction, help="random shifts, rotations and scaling"
-    )
-    p.add_argument("--seed", type=int, metavar="S")
-    p.add_argument("--train-size", type=int, metavar="N", help="train on a random subset of N images")
-    p.add_argument(
-        "--val-fraction", type=float, metavar="F", help="share of training images held out (0 to 0.5)"
-    )
-
-
-def hidden_widths(text: str) -> tuple[int, ...]:
-    """Parse "256,128" into (256, 128); "" or "none" gives no hidden layer."""
-    if text.strip().lower() in ("", "none"):
-        return ()
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated widths such as 256,128, got {text!r}"
-        ) from None
+    add_setting_flags(p)
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
-    """The preset's configs with every given flag applied, validated (``ConfigError`` otherwise)."""
-    preset = PRESETS[args.preset]
-    model = preset.model
-    hidden = model.hidden if args.hidden is None else args.hidden
-    activation = args.activation or (model.activations[0] if model.activations else "relu")
-    if args.hidden is not None or args.activation is not None:
-        model = dataclasses.replace(model, hidden=hidden, activations=(activation,) * len(hidden))
-    flags = {
-        "dataset": args.dataset,
-        "epochs": args.epochs,
-        "lr": args.lr,
-        "batch_size": args.batch_size,
-        "optimizer": args.optimizer,
-        "augment": args.augment,
-        "seed": args.seed,
-        "train_size": args.train_size,
-        "val_fraction": args.val_fraction,
-    }
-    train = dataclasses.replace(preset.train, **{k: v for k, v in flags.items() if v is not None})
+    """The preset's (or ``--config``'s) configs with every given flag applied, validated."""
+    if args.config is not None:
+        model, train = load_config_source(args.config)
+    else:
+        preset = PRESETS[args.preset or DEFAULT_PRESET]
+        model, train = preset.model, preset.train
+    model, train = apply_flags(args, model, train)
     model.validate()
     train.validate()
     return model, train
 
 
+def _source(args: argparse.Namespace) -> tuple[str, str]:
+    """What the run starts from: a phrase for the header line and a word for the saved file's name."""
+    if args.config is None:
+        name = args.preset or DEFAULT_PRESET
+        return f"preset {name}", name
+    path = Path(args.config)
+    shown = path.name if "=" not in args.config else "a playground link"
+    return f"settings of {shown}", "config"
+
+
 def run_train(args: argparse.Namespace) -> int:
     model_config, train_config = configs_from_args(args)
-    save_path = _save_path(args.save, args.preset, train_config.dataset)
+    source, stem = _source(args)
+    save_path = _save_path(args.save, stem, train_config.dataset)
     wall_start = time.perf_counter()
     with download_hint(train_config.dataset):
         data = load_training_data(train_config)
     trainer = make_trainer(model_config, train_config, data)
     report = JsonReport() if args.json else TextReport()
-    report.start(args.preset, model_config, train_config, data)
+    report.start(source, model_config, train_config, data)
     interrupted = False
     try:
         while trainer.epoch < train_config.epochs:
@@ -185,10 +161,10 @@ def _best_val_acc(history: list[EpochMetrics]) -> float | None:
 class TextReport:
     """Human output: a header, one aligned line per epoch, then the test result."""
 
-    def start(self, preset: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
+    def start(self, source: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
         self.progress = sys.stderr.isatty()
         title = DATASETS[train.dataset].title
-        print(f"preset {preset} on {title}: {describe_model(model)}")
+        print(f"{source} on {title}: {describe_model(model)}")
         schedule = "" if train.schedule == "constant" else f", {train.schedule} schedule"
         print(
             f"{train.optimizer} lr {train.lr:g}{schedule}, batch {train.batch_size}, {train.epochs} epochs"
@@ -253,7 +229,7 @@ class TextReport:
 class JsonReport(TextReport):
     """JSON Lines on stdout: one object per epoch, then the summary; nothing else on stdout."""
 
-    def start(self, preset: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
+    def start(self, source: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
         self.progress = False
 
     def epoch(self, r: EpochMetrics, total: int) -> None:

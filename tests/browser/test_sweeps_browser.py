@@ -70,7 +70,9 @@ def test_two_owners_share_the_queue_fairly_and_see_only_their_own(browser, one_a
     expect(page_b.get_by_text("2 of 2 runs done")).to_be_visible(timeout=120_000)
     assert all(s == "finished" for s in statuses(page_a)), statuses(page_a)
     assert all(s == "finished" for s in statuses(page_b)), statuses(page_b)
-    expect(page_a.get_by_text("Best validation accuracy", exact=True)).to_be_visible()  # the heatmap of lr x batch size
+    expect(
+        page_a.get_by_text("Best validation accuracy", exact=True)
+    ).to_be_visible()  # the heatmap of lr x batch size
     screenshot(page_a, "sweep-finished")
     # each owner sees only their own sweep
     for page, runs in ((page_a, 6), (page_b, 2)):
