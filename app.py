@@ -3,28 +3,22 @@
 The folder is not called ``pages/``: Streamlit treats a ``pages/`` folder beside the entry script as
 its older multipage layout, and the first request after a server start that deep-links to a page
 (``/draw``) would then run that page alone, without this router.
+
+The favicon and the navigation icons are emoji: a ``:material/...`` favicon is fetched by the
+browser from an external font host, and the app must work with no internet access (the other
+``:material/...`` icons are drawn with the font Streamlit serves itself).
 """
 
 import streamlit as st
 
-st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page(
-            "app_pages/explorer.py",
-            title="Dataset explorer",
-            icon=":material/grid_view:",
-            url_path="explorer",
-        ),
-        st.Page(
-            "app_pages/training.py",
-            title="Training playground",
-            icon=":material/model_training:",
-            url_path="training",
-        ),
-        st.Page("app_pages/draw.py", title="Draw & predict", icon=":material/draw:", url_path="draw"),
+        st.Page("app_pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("app_pages/explorer.py", title="Dataset explorer", icon="🔍", url_path="explorer"),
+        st.Page("app_pages/training.py", title="Training playground", icon="📈", url_path="training"),
+        st.Page("app_pages/draw.py", title="Draw & predict", icon="✏️", url_path="draw"),
     ]
 )
 navigation.run()

@@ -6,6 +6,7 @@ from ui.draw.digits import add_digit_form, my_digits_section
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
 from ui.draw.panels import look_inside_panel, network_view, prediction_panel
+from ui.export_buttons import choice_export_buttons
 from ui.model_choices import ModelChoice
 
 st.title("Draw & predict")
@@ -17,6 +18,8 @@ st.markdown(
 choice = choose_model()
 if choice is None:
     st.stop()
+with st.expander("Export this model", icon="📦"):
+    choice_export_buttons(choice, key="draw")
 
 
 @st.fragment

@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+import nn_core.speed.threads  # noqa: E402
 import nn_core.train  # noqa: E402
 from nn_core.data.local import load_split, to_float  # noqa: E402
 
@@ -79,13 +80,13 @@ def nn_core_threads(threads: int | None) -> Iterator[None]:
     if threads is None:
         yield
         return
-    chooser, rule = nn_core.train.ThreadChooser, nn_core.train.threads_for_batch
-    nn_core.train.ThreadChooser = lambda **options: chooser(**{**options, "candidates": (threads,)})
-    nn_core.train.threads_for_batch = lambda batch_size, n_weights: threads
+    chooser, rule = nn_core.speed.threads.ThreadChooser, nn_core.speed.threads.threads_for_batch
+    nn_core.speed.threads.ThreadChooser = lambda **options: chooser(**{**options, "candidates": (threads,)})
+    nn_core.speed.threads.threads_for_batch = lambda batch_size, n_weights: threads
     try:
         yield
     finally:
-        nn_core.train.ThreadChooser, nn_core.train.threads_for_batch = chooser, rule
+        nn_core.speed.threads.ThreadChooser, nn_core.speed.threads.threads_for_batch = chooser, rule
 
 
 def cpu_model() -> str:

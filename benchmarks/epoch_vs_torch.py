@@ -36,6 +36,7 @@ from bench_utils import Mnist, Summary, load_mnist, nn_core_threads  # first: pu
 
 from nn_core.architecture import parse_layers
 from nn_core.config import ModelConfig, TrainConfig
+from nn_core.model_summary import architecture_string
 from nn_core.network import build_network
 from nn_core.train import Trainer
 
@@ -137,7 +138,7 @@ def bench_shape(
     torch_fastest_t = min(counts, key=lambda t: summaries[f"torch{t}"].fastest)
     torch_median_t = min(counts, key=lambda t: summaries[f"torch{t}"].median)
     return {
-        "network": "-".join(str(w) for w in (784, *hidden, 10)),
+        "network": architecture_string(ModelConfig(hidden=hidden, activations=("relu",) * len(hidden))),
         "batch": batch,
         "thread_counts": counts,
         "nn_core_picked": picked,

@@ -1,9 +1,10 @@
 """Digit Lab engine: a from-scratch NumPy neural network for MNIST-style data (no Streamlit here).
 
-The model core is flat: ``config`` (ModelConfig, TrainConfig), ``layers``, ``activations``,
-``losses``, ``init``, ``network`` (build_network), ``optimizers``, ``schedules``, ``train``
-(Trainer, the per-epoch generator), ``metrics``, ``presets`` and ``experiment`` (configs to a
-ready trainer). Around it, one subpackage per part:
+The model core is flat: ``config`` (ModelConfig, TrainConfig), ``settings`` (the schema each
+config field a person sets is declared with), ``links`` (settings as playground values and
+links), ``layers``, ``activations``, ``losses``, ``init``, ``network`` (build_network),
+``optimizers``, ``schedules``, ``train`` (Trainer, the per-epoch generator), ``metrics``,
+``presets`` and ``experiment`` (configs to a ready trainer). Around it, one subpackage per part:
 
 - ``data``: the dataset registry, local IDX files, downloads, checksums, statistics;
 - ``images``: drawing/photo preprocessing, augmentation, canvas-style rendering;

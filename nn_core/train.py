@@ -22,7 +22,7 @@ from nn_core.config import ConfigError, TrainConfig
 from nn_core.network import Network
 from nn_core.optimizers import make_optimizer
 from nn_core.schedules import learning_rate
-from nn_core.speed.threads import ThreadChooser, limit_blas_threads, set_blas_threads, threads_for_batch
+from nn_core.speed.threads import StepThreads
 
 BatchCallback = Callable[[int, int], None]  # (batches done, batches in the epoch)
 
@@ -81,14 +81,13 @@ class Trainer:
         self.epoch = 0
         self.step = 0
         self.history: list[EpochMetrics] = []
-        self.blas_threads: int | None = None  # BLAS threads most of the last epoch ran on (None: fixed rule)
-        self._chooser: tuple[int, ThreadChooser] | None = None  # (batch size, chooser)
         n = len(self.y)
         self._perm = np.arange(n)
         self._X_aug = np.empty_like(self.X) if config.augment else None
-        self._snapshot = network.get_weights()
+        self._snapshot = network.get_weights()  # weights at the start of the epoch under way
         self._snapshot_step = 0
-        self._n_weights = network.n_params()
+        self._in_epoch = False  # an epoch has started and not finished (so abort_epoch restores)
+        self.threads = StepThreads(network.n_params())
         self._alloc_batch_buffers()
 
     @property
@@ -119,16 +118,10 @@ class Trainer:
         if self.batch_size != old_batch:
             self._alloc_batch_buffers()
 
-    def _thread_chooser(self, steps: int) -> ThreadChooser | None:
-        """The run's BLAS thread chooser, kept across epochs; None when there is nothing to choose
-        or an epoch is too short to pay for probing."""
-        if self._chooser is None or self._chooser[0] != self.batch_size:
-            # a new batch size: start over. Long steps (batch 512 on 784-256-128-10: 3 ms) time
-            # reliably in blocks of 2, which halves what the probe's one-thread steps cost
-            block = 2 if self.batch_size * self._n_weights >= 25_000_000 else 4
-            self._chooser = (self.batch_size, ThreadChooser(block=block))
-        chooser = self._chooser[1]
-        return chooser if chooser.active and steps >= 2 * chooser.probe_len else None
+    @property
+    def blas_threads(self) -> int | None:
+        """BLAS threads most of the last epoch ran on (None: the fixed one-thread rule applied)."""
+        return self.threads.last_epoch
 
     def current_lr(self) -> float:
         c = self.config
@@ -143,8 +136,10 @@ class Trainer:
     def run_epoch(self, on_batch: BatchCallback | None = None) -> EpochMetrics:
         """Train one epoch over a fresh shuffle and return its record (also kept in ``history``)."""
         cfg, net = self.config, self.network
-        self._snapshot = net.get_weights()  # parameters and batch-norm statistics
+        for name, value in {**net.params(), **net.state()}.items():  # batch-norm statistics too
+            np.copyto(self._snapshot[name], value)
         self._snapshot_step = self.step
+        self._in_epoch = True
         X = self.X
         if self._X_aug is not None and cfg.augment:
             from nn_core.images.augment import AugmentConfig, augment_batch
@@ -153,18 +148,10 @@ class Trainer:
         self.rng.shuffle(self._perm)
         n, b, steps = len(self.y), self.batch_size, self.steps_per_epoch
         loss_sum, hits = 0.0, 0
-        threads = threads_for_batch(b, self._n_weights)  # one thread for small steps
-        chooser = self._thread_chooser(steps) if threads is None else None  # larger: time 1 vs all
-        if chooser is not None:
-            threads = chooser.candidates[0]
-            chooser.steps_at = dict.fromkeys(chooser.candidates, 0)
         start = time.perf_counter()
-        with limit_blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
+        with self.threads.epoch(b, steps), np.errstate(over="ignore", invalid="ignore"):
             for i in range(steps):
-                if chooser is not None and (wanted := chooser.threads(self.step)) != threads:
-                    threads = wanted
-                    set_blas_threads(threads)
-                tick = time.perf_counter()
+                self.threads.before(self.step)
                 idx = self._perm[i * b : (i + 1) * b]
                 m = len(idx)
                 xb, yb = self._xb[:m], self._yb[:m]
@@ -182,19 +169,16 @@ class Trainer:
                 net.add_l2_grads(cfg.weight_decay)
                 self.optimizer.lr = self.current_lr()
                 self.optimizer.step(net.params(), net.grads())
-                if chooser is not None:
-                    chooser.record(self.step, time.perf_counter() - tick)
+                self.threads.after(self.step)
                 self.step += 1
                 if on_batch is not None:
                     on_batch(i + 1, steps)
-        self.blas_threads = chooser.most_used() if chooser is not None else None
         seconds = time.perf_counter() - start
         if not all(np.isfinite(p).all() for p in net.params().values()):
             self._diverged(float("nan"), steps)
         val_loss, val_acc = self.evaluate(self.X_val, self.y_val) if self.X_val is not None else (None, None)
-        self.epoch += 1
         record = EpochMetrics(
-            epoch=self.epoch,
+            epoch=self.epoch + 1,
             train_loss=loss_sum / n,
             train_acc=hits / n,
             val_loss=val_loss,
@@ -204,13 +188,22 @@ class Trainer:
             examples_per_second=n / max(seconds, 1e-9),
         )
         self.history.append(record)
+        self.epoch += 1
+        self._in_epoch = False
         return record
 
+    def abort_epoch(self) -> None:
+        """Undo an epoch cut short (a stop request, Ctrl-C): put back the weights and the step count
+        of the last finished epoch. A no-op between epochs, so it is safe to call after any interrupt."""
+        if self._in_epoch:
+            self.network.set_weights(self._snapshot)
+            self.step = self._snapshot_step  # the schedule goes back to the restored epoch's end too
+            self._in_epoch = False
+
     def _diverged(self, value: float, batch: int) -> None:
-        self.network.set_weights(self._snapshot)
+        self.abort_epoch()
         self.optimizer = make_optimizer(self.config.optimizer, self.config.lr, self.config.momentum)
         lr = self.current_lr()
-        self.step = self._snapshot_step  # the schedule goes back to the restored epoch's end too
         raise TrainingDiverged(
             f"Training diverged in epoch {self.epoch + 1}, batch {batch}: the loss became {value}. "
             f"The learning rate ({lr:g} with {self.config.optimizer}) is most likely too high: try {lr / 10:g}. "

@@ -6,8 +6,6 @@ import gzip
 import hashlib
 import pickle
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -410,11 +408,3 @@ def test_train_val_split_rejects_mismatch_and_global_rng():
         train_val_split(X, y[:9], 0.1, np.random.default_rng(0))
     with pytest.raises(TypeError, match="Generator"):
         train_val_split(X, y, 0.1, np.random.RandomState(0))
-
-
-def test_data_modules_do_not_import_streamlit():
-    code = (
-        "import sys, nn_core.data.local, nn_core.data.registry, nn_core.data.download, nn_core.data.checksums\n"
-        "assert 'streamlit' not in sys.modules, 'streamlit imported'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -161,11 +158,6 @@ def test_components_for_variance():
     assert ds.components_for_variance(ratio, 1.0) == 4
     with pytest.raises(ValueError, match="fraction"):
         ds.components_for_variance(ratio, 0.0)
-
-
-def test_engine_module_does_not_import_streamlit():
-    code = "import sys, nn_core.data.stats; assert 'streamlit' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.real_data

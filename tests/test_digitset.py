@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -36,14 +34,6 @@ def _digit(rng: np.random.Generator) -> np.ndarray:
 @pytest.fixture
 def path(tmp_path):
     return tmp_path / "digits" / "mine.npz"
-
-
-def test_engine_modules_do_not_import_streamlit():
-    code = (
-        "import sys, nn_core.store.my_digits, nn_core.store.default_model; "
-        "sys.exit(1 if any(m.split('.')[0] == 'streamlit' for m in sys.modules) else 0)"
-    )
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
 
 
 def test_missing_file_is_an_empty_set(path):

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import pkgutil
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-import nn_core
 from nn_core.activations import LeakyReLU, ReLU
 from nn_core.config import ConfigError, ModelConfig
 from nn_core.layers import Dense, Dropout
@@ -285,21 +279,3 @@ def test_copy_is_independent():
     assert twin.config == net.config
     twin.params()["0.W"][...] = 0.0
     assert net.params()["0.W"].any()
-
-
-def test_importing_the_engine_leaves_streamlit_out():
-    """Every nn_core module imports without pulling in Streamlit (the engine never depends on the app)."""
-    names = [f"nn_core.{m.name}" for m in pkgutil.iter_modules(nn_core.__path__)]
-    assert "nn_core.network" in names and "nn_core.train" in names
-    code = (
-        "import importlib, sys\n"
-        f"for name in {names!r}:\n"
-        "    importlib.import_module(name)\n"
-        "assert 'streamlit' not in sys.modules, 'streamlit was imported'\n"
-        "print(len(sys.modules))\n"
-    )
-    root = Path(nn_core.__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr

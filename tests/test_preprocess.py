@@ -1,8 +1,6 @@
 """Tests for nn_core.images.preprocess: drawings and photos to MNIST format, and image file loading."""
 
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -252,12 +250,6 @@ def test_oversized_images_are_refused(tmp_path):
         load_image(tmp_path / "big.png", max_bytes=100)
     with pytest.raises(ImageFileError, match="limit is 100 bytes"):
         load_image((tmp_path / "big.png").read_bytes(), max_bytes=100)
-
-
-def test_engine_does_not_import_streamlit():
-    code = "import sys, nn_core.images.preprocess, nn_core.images.augment; print('streamlit' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
 
 
 def _mnist_test_images(root: Path, count: int) -> np.ndarray:

@@ -52,3 +52,17 @@ def test_threads_for_batch():
     assert threads_for_batch(32, small) is None  # a tie: the chooser times both
     assert threads_for_batch(32, medium) is None
     assert threads_for_batch(512, small) is None
+
+
+def test_step_threads_restore_the_default_after_an_epoch_even_on_error():
+    from nn_core.speed.threads import StepThreads
+
+    before = blas_threads()
+    steps = StepThreads(n_weights=10)  # tiny steps: the one-thread rule
+    with pytest.raises(RuntimeError), steps.epoch(batch_size=8, steps=3):
+        steps.before(0)
+        assert blas_threads() == 1
+        steps.after(0)
+        raise RuntimeError
+    assert blas_threads() == before
+    assert steps.last_epoch is None  # the fixed rule, not a timed choice

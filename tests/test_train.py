@@ -341,5 +341,41 @@ def test_the_thread_probe_uses_short_blocks_only_for_long_steps():
     big.run_epoch()
     small = Trainer(small_net(), small_config(batch_size=512, epochs=1), X, y)
     small.run_epoch()
-    assert big._chooser[1].block == 2  # 512 x 235k weights: 3 ms steps time reliably
-    assert small._chooser[1].block == 4
+    assert big.threads._chooser[1].block == 2  # 512 x 235k weights: 3 ms steps time reliably
+    assert small.threads._chooser[1].block == 4
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_abort_epoch_puts_back_the_last_finished_epoch():
+    X, y = blobs(256)
+    trainer = Trainer(small_net(), small_config(epochs=3), X, y)
+    trainer.run_epoch()
+    after_one = trainer.network.get_weights()
+    step_after_one = trainer.step
+
+    def stop_halfway(done: int, total: int) -> None:
+        if done == total // 2:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        trainer.run_epoch(on_batch=stop_halfway)
+    assert not weights_equal(trainer.network.get_weights(), after_one)  # half an epoch trained
+    trainer.abort_epoch()
+    assert weights_equal(trainer.network.get_weights(), after_one)
+    assert trainer.step == step_after_one and trainer.epoch == 1 and len(trainer.history) == 1
+    trainer.abort_epoch()  # between epochs: nothing to undo
+    assert weights_equal(trainer.network.get_weights(), after_one)
+    record = trainer.run_epoch()
+    assert record.epoch == 2 and trainer.step == 2 * trainer.steps_per_epoch
+
+
+def test_abort_epoch_between_epochs_keeps_the_finished_epoch():
+    X, y = blobs(128)
+    trainer = Trainer(small_net(), small_config(epochs=2), X, y)
+    trainer.run_epoch()
+    trained = trainer.network.get_weights()
+    trainer.abort_epoch()
+    assert weights_equal(trainer.network.get_weights(), trained)

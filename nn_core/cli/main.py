@@ -17,7 +17,9 @@ from typing import TextIO
 
 from nn_core.cli.common import CommandError
 from nn_core.cli.evaluate import add_evaluate_parser, add_predict_parser
+from nn_core.cli.export import add_export_parser
 from nn_core.cli.summary import add_summary_parser
+from nn_core.cli.sweep import add_sweep_parser
 from nn_core.cli.train import add_train_parser
 from nn_core.config import ConfigError
 from nn_core.data.local import DataError, dataset_dir, dataset_status
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(sub)
     add_predict_parser(sub)
     add_summary_parser(sub)
+    add_sweep_parser(sub)
+    add_export_parser(sub)
     presets = sub.add_parser("presets", help="list the named training presets")
     presets.set_defaults(run=run_presets, parser=presets)
     download = sub.add_parser(

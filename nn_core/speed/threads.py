@@ -1,9 +1,11 @@
-"""BLAS thread control through ctypes, so small matrix products can run on one thread.
+"""BLAS thread control for the training loop, through threadpoolctl.
 
 For the small matrices of an MLP on MNIST the BLAS thread pool often costs more than it gives
-(a 32x784 @ 784x128 product is twice as fast on one thread here). NumPy does not expose the
-thread count, so this module finds the OpenBLAS library NumPy loaded and calls its setter.
-Where that library cannot be found (another BLAS, another OS) every function is a no-op.
+(a 32x784 @ 784x128 product is twice as fast on one thread here). ``threadpoolctl`` finds the
+OpenBLAS that NumPy loaded; this module keeps its controller and sets the thread count directly
+(about 2 us a call), so the count can change between two training steps. ``StepThreads`` is the
+trainer's whole interface: a rule for small steps, a timed choice (``ThreadChooser``) for large
+ones. Where no OpenBLAS is found (another BLAS, another OS) every function is a no-op.
 """
 
 from __future__ import annotations
@@ -11,74 +13,56 @@ from __future__ import annotations
 import ctypes
 import math
 import os
-import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 import numpy as np
-
-_SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads")
-_GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
+from threadpoolctl import ThreadpoolController
 
 
 @cache
-def openblas_library() -> ctypes.CDLL | None:
-    """The OpenBLAS shared library NumPy loaded (the one with a thread setter), or None."""
+def _controller() -> Any | None:
+    """threadpoolctl's controller of NumPy's OpenBLAS (the one NumPy's wheels bundle first), or None."""
     np.ones(1) @ np.ones(1)  # make sure the BLAS library is loaded
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            paths = sorted(set(re.findall(r"\S*openblas\S*\.so\S*", maps.read())))
-    except OSError:
-        return None
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        if any(hasattr(lib, n) for n in _SETTERS) and any(hasattr(lib, n) for n in _GETTERS):
-            return lib
-    return None
+    found = ThreadpoolController().select(internal_api="openblas").lib_controllers
+    found.sort(key=lambda c: "numpy" not in str(c.filepath))
+    return found[0] if found else None
 
 
-@cache
-def _openblas() -> tuple[object, object] | None:
-    """Return (setter, getter) ctypes functions of NumPy's OpenBLAS, or None."""
-    lib = openblas_library()
-    if lib is None:
-        return None
-    setter = next(getattr(lib, n) for n in _SETTERS if hasattr(lib, n))
-    getter = next(getattr(lib, n) for n in _GETTERS if hasattr(lib, n))
-    setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-    return setter, getter
+def openblas_library() -> ctypes.CDLL | None:
+    """The OpenBLAS shared library NumPy loaded, or None (for the kernels in ``speed.blas``)."""
+    controller = _controller()
+    return None if controller is None else controller.dynlib
 
 
 @cache
 def _default_threads() -> int:
-    funcs = _openblas()
-    return 1 if funcs is None else int(funcs[1]())
+    controller = _controller()
+    return 1 if controller is None else int(controller.get_num_threads())
 
 
 def blas_threads() -> int | None:
     """The current BLAS thread count, or None when it cannot be controlled."""
-    funcs = _openblas()
-    return None if funcs is None else int(funcs[1]())
+    controller = _controller()
+    return None if controller is None else int(controller.get_num_threads())
 
 
 @contextmanager
 def limit_blas_threads(n: int | None) -> Iterator[None]:
     """Run the body with at most ``n`` BLAS threads (None: leave as is), then restore."""
-    funcs = _openblas()
-    if n is None or funcs is None:
+    controller = _controller()
+    if n is None or controller is None:
         yield
         return
-    setter, _ = funcs
     default = _default_threads()
-    setter(max(1, min(n, default)))
+    controller.set_num_threads(max(1, min(n, default)))
     try:
         yield
     finally:
-        setter(default)  # the default, not the value before: safe when threads interleave
+        controller.set_num_threads(default)  # the default, not the value before: safe when threads interleave
 
 
 def threads_for_batch(batch_size: int, n_weights: int) -> int | None:
@@ -97,9 +81,9 @@ def set_blas_threads(n: int) -> None:
 
     Use inside ``limit_blas_threads``, which restores the default on the way out.
     """
-    funcs = _openblas()
-    if funcs is not None:
-        funcs[0](max(1, min(int(n), _default_threads())))
+    controller = _controller()
+    if controller is not None:
+        controller.set_num_threads(max(1, min(int(n), _default_threads())))
 
 
 def machine_busy() -> bool:
@@ -144,7 +128,7 @@ class ThreadChooser:
         margin: float = 0.9,
         min_seconds: float = 1.0,
     ) -> None:
-        default = _default_threads() if _openblas() is not None else 1
+        default = _default_threads() if _controller() is not None else 1
         self.candidates = candidates if candidates is not None else tuple(sorted({1, default}))
         self.block, self.period, self.margin = block, period, margin
         self.min_seconds = min_seconds  # at least this much training between probes
@@ -221,3 +205,64 @@ class ThreadChooser:
     def most_used(self) -> int:
         """The thread count that ran the most steps so far."""
         return max(self.candidates, key=self.steps_at.__getitem__)
+
+
+class StepThreads:
+    """The BLAS thread count of each training step of one run: the trainer's only thread interface.
+
+    Small steps (``threads_for_batch``) run on one thread; larger ones are timed by a
+    ``ThreadChooser`` kept across epochs (a new one when the batch size changes). Use::
+
+        with step_threads.epoch(batch_size, steps):
+            for step in ...:
+                step_threads.before(step)
+                ...  # one training step
+                step_threads.after(step)
+    """
+
+    def __init__(self, n_weights: int) -> None:
+        self.n_weights = n_weights
+        self.last_epoch: int | None = None  # threads most of the last epoch ran on (None: fixed rule)
+        self._chooser: tuple[int, ThreadChooser] | None = None  # (batch size, chooser)
+        self._active: ThreadChooser | None = None
+        self._current: int | None = None
+        self._tick = 0.0
+
+    def _chooser_for(self, batch_size: int, steps: int) -> ThreadChooser | None:
+        """The run's chooser; None when there is nothing to choose or an epoch is too short to probe."""
+        if self._chooser is None or self._chooser[0] != batch_size:
+            # long steps (batch 512 on 784-256-128-10: 3 ms) time reliably in blocks of 2, which
+            # halves what the probe's one-thread steps cost
+            block = 2 if batch_size * self.n_weights >= 25_000_000 else 4
+            self._chooser = (batch_size, ThreadChooser(block=block))
+        chooser = self._chooser[1]
+        return chooser if chooser.active and steps >= 2 * chooser.probe_len else None
+
+    @contextmanager
+    def epoch(self, batch_size: int, steps: int) -> Iterator[None]:
+        """Apply the thread count for an epoch of ``steps`` steps; restore the default after."""
+        threads = threads_for_batch(batch_size, self.n_weights)
+        chooser = self._chooser_for(batch_size, steps) if threads is None else None
+        if chooser is not None:
+            threads = chooser.candidates[0]
+            chooser.steps_at = dict.fromkeys(chooser.candidates, 0)
+        self._active, self._current = chooser, threads
+        try:
+            with limit_blas_threads(threads):
+                yield
+        finally:
+            self.last_epoch = chooser.most_used() if chooser is not None else None
+            self._active = None
+
+    def before(self, step: int) -> None:
+        """Call before training step ``step`` (numbered across the run)."""
+        chooser = self._active
+        if chooser is not None and (wanted := chooser.threads(step)) != self._current:
+            self._current = wanted
+            set_blas_threads(wanted)
+        self._tick = time.perf_counter()
+
+    def after(self, step: int) -> None:
+        """Call after training step ``step``: the chooser learns how long it took."""
+        if self._active is not None:
+            self._active.record(step, time.perf_counter() - self._tick)

@@ -272,8 +272,7 @@ class RunWorker:
                 try:
                     record = trainer.run_epoch(on_batch=self._on_batch)
                 except _Abort:
-                    trainer.network.set_weights(self._snapshot.params())  # back to the last full epoch
-                    trainer.step = trainer.epoch * trainer.steps_per_epoch
+                    trainer.abort_epoch()  # back to the last full epoch
                     status = "stopped"
                     break
                 except TrainingDiverged as err:
