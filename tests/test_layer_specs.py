@@ -152,7 +152,7 @@ def test_summary_of_an_mlp_matches_its_network():
     config = ModelConfig(hidden=(256, 128), activations=("relu", "tanh"), dropout=0.2)
     rows = summary(config)
     assert [r.layer for r in rows] == ["dense256", "dropout0.2", "dense128", "dropout0.2", "dense10 (output)"]
-    assert [r.activation for r in rows] == ["relu", "linear", "tanh", "linear", "softmax"]
+    assert [r.activation for r in rows] == ["relu", "", "tanh", "", "softmax"]
     assert totals(rows)[0] == build_network(config, np.random.default_rng(0)).n_params()
 
 
