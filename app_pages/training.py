@@ -53,6 +53,7 @@ with right:
     view = live.render_run_panel(
         owner, workers, can_start=data_ready and error is None, planned_epochs=int(values["epochs"])
     )
+    runs.render_damaged(owner, reg.owner_damaged(owner))
 
 if view is not None:
     st.divider()

@@ -20,8 +20,10 @@ from nn_core.store.model_file import SavedModel
 from nn_core.store.paths import runs_dir
 from nn_core.store.runstore import (
     RUN_FILE,
+    DamagedRun,
     RunRecord,
     RunStoreError,
+    check_damaged,
     delete_run,
     is_valid_id,
     load_run,
@@ -109,6 +111,39 @@ def owner_workers(owner: str) -> list[RunWorker]:
     with _REGISTRY_LOCK:
         workers = [w for w in _REGISTRY.values() if w.record.owner == owner]
     return sorted(workers, key=lambda w: (w.record.created_at, w.record.run_id))
+
+
+_DAMAGED: dict[str, tuple[tuple[int, int], DamagedRun | None]] = {}  # run id -> (file stat, result)
+
+
+def owner_damaged(owner: str) -> list[DamagedRun]:
+    """The owner's runs on disk whose run.json cannot be read (each file checked once per change)."""
+    root = runs_dir()
+    if not is_valid_id(owner) or not root.is_dir():
+        return []
+    with _REGISTRY_LOCK:
+        known = set(_REGISTRY)
+    found = []
+    for folder in sorted(root.iterdir()):
+        if folder.name in known or not is_valid_id(folder.name):
+            continue
+        try:
+            stat = (folder / RUN_FILE).stat()
+        except OSError:
+            continue
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = _DAMAGED.get(folder.name)
+        if cached is None or cached[0] != key:
+            cached = _DAMAGED[folder.name] = (key, check_damaged(folder.name))
+        if cached[1] is not None and cached[1].owner == owner:
+            found.append(cached[1])
+    return found
+
+
+def remove_damaged(run_id: str, owner: str) -> None:
+    """Delete a damaged run's folder (only the owner's own)."""
+    delete_run(run_id, owner)
+    _DAMAGED.pop(run_id, None)
 
 
 def owner_active(owner: str) -> bool:

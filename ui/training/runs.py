@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn_core.store.runstore import model_path
+from nn_core.store.model_file import ModelFileError, load_model
+from nn_core.store.runstore import DamagedRun, model_path
 from ui.training import figures as tf
 from ui.training import state
 from ui.training.live import architecture
@@ -19,26 +20,31 @@ from ui.training.worker import RunWorker
 
 
 def summary_rows(views: list[RunView]) -> list[dict]:
-    """One row per run for the summary table."""
+    """One row per run for the summary table (a run that cannot be summarised shows as damaged)."""
     rows = []
     for v in views:
-        best = max((r.val_acc for r in v.history if r.val_acc is not None), default=None)
-        rows.append(
-            {
-                "run": v.name,
-                "status": v.status,
-                "dataset": v.train_config.dataset,
-                "network": architecture(v),
-                "optimizer": f"{v.train_config.optimizer} lr {v.train_config.lr:g}",
-                "batch": v.train_config.batch_size,
-                "train size": v.train_config.train_size or 60_000,
-                "seed": v.train_config.seed,
-                "epochs": v.epochs_done,
-                "best val acc": best,
-                "test acc": None if not v.test else v.test["acc"],
-            }
-        )
+        try:
+            rows.append(_summary_row(v))
+        except Exception:  # noqa: BLE001 - one bad run must not hide the others
+            rows.append({"run": str(v.name), "status": "damaged"})
     return rows
+
+
+def _summary_row(v: RunView) -> dict:
+    best = max((r.val_acc for r in v.history if r.val_acc is not None), default=None)
+    return {
+        "run": v.name,
+        "status": v.status,
+        "dataset": v.train_config.dataset,
+        "network": architecture(v),
+        "optimizer": f"{v.train_config.optimizer} lr {v.train_config.lr:g}",
+        "batch": v.train_config.batch_size,
+        "train size": v.train_config.train_size or 60_000,
+        "seed": v.train_config.seed,
+        "epochs": v.epochs_done,
+        "best val acc": best,
+        "test acc": None if not v.test else v.test["acc"],
+    }
 
 
 COMPARE = "train_compare_runs"
@@ -134,3 +140,46 @@ def render_files(owner: str, view: RunView) -> None:
             args=(owner,),
             help="A model file downloaded from Digit Lab; it is added as a new run you can analyse and train further.",
         )
+
+
+def render_damaged(owner: str, damaged: list[DamagedRun]) -> None:
+    """Runs whose files cannot be read: what is wrong, the model file when it still loads, and Delete."""
+    for run in damaged:
+        with st.container(border=True):
+            st.error(
+                f"**A run is damaged** and cannot be shown or trained: {run.reason}",
+                icon=":material/broken_image:",
+            )
+            left, right = st.columns(2, vertical_alignment="center")
+            with left:
+                _damaged_model(run)
+            right.button(
+                "Delete damaged run",
+                icon=":material/delete:",
+                key=f"train_delete_damaged_{run.run_id}",
+                on_click=state.delete_damaged,
+                args=(owner, run.run_id),
+                help="Remove this run's folder and its files for good.",
+            )
+
+
+def _damaged_model(run: DamagedRun) -> None:
+    path = model_path(run.run_id)
+    if not run.has_model:
+        st.caption("It has no model file to keep.")
+        return
+    try:
+        load_model(path)
+    except ModelFileError as err:
+        st.caption(f"Its model file is damaged too: {err}")
+        return
+    st.download_button(
+        "Download its model (.npz)",
+        path.read_bytes,
+        file_name=f"digit-lab-{run.run_id}.npz",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"train_download_damaged_{run.run_id}",
+        help="The weights of its last saved epoch still load: keep them before deleting the run.",
+    )
