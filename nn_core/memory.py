@@ -5,7 +5,7 @@ gradients, the optimizer's state (one buffer for SGD, two for momentum, Nesterov
 Adam, each including its scratch buffer), two weight copies (the trainer's last good epoch and the
 snapshot others predict with), each layer's forward and backward buffers for one batch, the training
 images as float32 (twice with augmentation: the augmented copy), the validation and test images and the
-raw uint8 dataset. ``budget_bytes()`` is ``DIGIT_LAB_MEMORY_BUDGET`` (in MB) when set, else half of the
+raw uint8 dataset, and the augmentation's working buffers. ``budget_bytes()`` is ``DIGIT_LAB_MEMORY_BUDGET`` (in MB) when set, else half of the
 memory the kernel reports available (``MemAvailable`` in ``/proc/meminfo``), else 2 GB. ``check_run``
 raises ``MemoryBudgetError`` (a ``ConfigError``) before anything is allocated.
 """
@@ -26,6 +26,7 @@ F32 = 4
 N_TEST = 10_000  # test images every run evaluates on
 N_RAW = 70_000  # uint8 images of a dataset, read once
 EVAL_BATCH = 4096  # rows per batch in Network.predict_proba
+AUGMENT_WORK = 32 * 1024**2  # the warp's per-chunk buffers (512 images at a time); twice with elastic
 OPTIMIZER_BUFFERS = {"sgd": 1, "momentum": 2, "nesterov": 2, "rmsprop": 2, "adam": 3}
 
 
@@ -78,6 +79,8 @@ def estimate_run(model: ModelConfig, train: TrainConfig, n_train: int) -> Memory
     pixels = model.n_inputs
     images = (2 if train.augment else 1) * n_fit + (n_train - n_fit) + N_TEST
     data = F32 * pixels * images + N_RAW * pixels
+    if train.augment:
+        data += AUGMENT_WORK * (2 if train.elastic else 1)
     return MemoryEstimate(params, activations, data)
 
 

@@ -5,14 +5,19 @@ File format (version 1), every entry a plain NumPy array:
 - ``meta``: a JSON string with ``model_config``, ``train_config`` (or null), ``history`` (list of
   per-epoch records), ``dataset``, ``best_val_acc`` (or null) and ``saved_at`` (ISO time).
 - ``param/<layer>.<name>``: float32 weights, e.g. ``param/0.W`` of shape (784, 128).
-Writes go to a temporary file that is renamed into place, so a crash never leaves half a file.
+Writes go to a temporary file that is renamed into place, so a crash never leaves half a file (and
+the next write removes the temporary files of writers that were killed). Reading checks the whole file
+before building anything (``load_model``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import glob
 import io
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,8 +82,13 @@ def save_model(path: Path | str, model: SavedModel) -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    """Write bytes to ``path`` through a temporary file in the same folder and ``os.replace``.
+
+    The temporary file is ``.<name>.p<pid>.<random>.part``; leftovers of processes that no longer
+    run (killed while writing) are removed first.
+    """
+    remove_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.p{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -89,6 +99,36 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Delete ``.part`` files of ``path`` left by writers that were killed; returns what was removed."""
+    removed = []
+    try:
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.p*.part"))
+    except OSError:
+        return removed
+    for leftover in candidates:
+        match = re.fullmatch(rf"\.{re.escape(path.name)}\.p(\d+)\..+\.part", leftover.name)
+        if match and not _alive(int(match.group(1))):
+            try:
+                leftover.unlink()
+                removed.append(leftover)
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 def load_model(source: Path | str | bytes) -> SavedModel:
@@ -190,7 +230,9 @@ def read_meta(meta: Any) -> _Meta:
     train_config = None
     if meta.get("train_config") is not None:
         train_config = TrainConfig.from_dict(meta["train_config"])
-        train_config.validate()
+        # every range is checked; the dataset only where the model is used (it may be one this
+        # process does not know, and the weights are still good)
+        dataclasses.replace(train_config, dataset=TrainConfig.dataset).validate()
     history = meta.get("history", [])
     if not isinstance(history, list) or len(history) > MAX_HISTORY:
         raise FieldTypeError(f"history must be a list of at most {MAX_HISTORY:,} epoch records")

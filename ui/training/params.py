@@ -17,6 +17,7 @@ from nn_core.config import MAX_HIDDEN_LAYERS, MAX_WIDTH, ConfigError, ModelConfi
 from nn_core.data.registry import DATASETS
 from nn_core.init import INITS
 from nn_core.losses import LOSSES, OUTPUTS
+from nn_core.memory import check_run
 from nn_core.optimizers import OPTIMIZERS
 from nn_core.presets import PRESETS
 from nn_core.schedules import SCHEDULES
@@ -124,6 +125,7 @@ def build_configs(values: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:
     train.validate()
     if not model.hidden:
         raise ConfigError("add at least one hidden layer (a network without one is a linear classifier)")
+    check_run(model, train, min(n, FULL_TRAIN))  # MemoryBudgetError before anything is allocated
     return model, train
 
 
