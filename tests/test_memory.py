@@ -144,3 +144,38 @@ def test_playground_refuses_a_shared_link_that_needs_too_much(tmp_path, monkeypa
     assert "budget is 6.3 GB" in errors and "use a batch of" in errors
     assert at.button(key="train_start").disabled
     reg.forget_all()
+
+
+def test_a_run_that_fails_frees_its_trainer_and_keeps_its_last_epoch(tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    from nn_core.experiment import TrainingData
+    from nn_core.train import Trainer
+
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 300)
+    data = TrainingData(X[:200], y[:200], X[200:250], y[200:250], X[250:], y[250:])
+    worker = reg.new_run(
+        "owner-mem", "Run 1", ModelConfig(hidden=(16,)), TrainConfig(epochs=3, batch_size=32), data
+    )
+    original = Trainer.run_epoch
+
+    def run_epoch(self, on_batch=None):
+        if self.epoch == 1:
+            raise MemoryError
+        return original(self, on_batch)
+
+    monkeypatch.setattr(Trainer, "run_epoch", run_epoch)
+    trainer = weakref.ref(worker._trainer)
+    worker.resume(lambda config: data)
+    worker.join(30)
+    view = worker.view()
+    assert view.status == "failed" and "ran out of memory" in view.message
+    assert view.epochs_done == 1 and worker.snapshot() is not None
+    assert not worker.has_trainer()
+    gc.collect()
+    assert trainer() is None, "the failed run's trainer (and its arrays) is still referenced"
+    reg.forget_all()
