@@ -161,4 +161,4 @@ def _from_dict(cls: type[C], data: dict[str, Any]) -> C:
     try:
         return from_plain(cls, data)
     except FieldTypeError as err:
-        raise ConfigError(f"bad {cls.__name__}: {err}") from err
+        raise ConfigError(str(err)) from err

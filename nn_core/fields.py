@@ -99,7 +99,7 @@ def check_value(value: Any, annotation: Any, where: str, finite: bool = True) ->
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldTypeError(f"{where} must be a whole number, got {_kind(value)}")
         if abs(value) > MAX_INT:
-            raise FieldTypeError(f"{where} is out of range ({value:.3g})")
+            raise FieldTypeError(f"{where} is out of range ({len(str(abs(value)))} digits)")
         return value
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
