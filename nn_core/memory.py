@@ -111,10 +111,12 @@ def _mem_available() -> int | None:
 
 
 def human(n: float) -> str:
-    """Bytes as '9.6 GB' / '310 MB'."""
+    """Bytes as '9.6 GB' / '310 MB' / '52 kB'."""
     if n >= 1e9:
         return f"{n / 1e9:.1f} GB"
-    return f"{n / 1e6:.0f} MB"
+    if n >= 1e6:
+        return f"{n / 1e6:.0f} MB"
+    return f"{n / 1e3:.0f} kB"
 
 
 def check_run(

@@ -154,6 +154,17 @@ def test_a_decompression_bomb_is_refused_without_inflating_it():
     assert peak < 5e6, peak
 
 
+def test_a_model_above_the_memory_budget_is_refused_before_reading_its_weights(monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_MEMORY_BUDGET", "0.1")  # 100 kB; the model's weights take 51 kB
+    with pytest.raises(
+        ModelFileError,
+        match="holds 51 kB of weights.*more than the memory budget of 105 kB.*DIGIT_LAB_MEMORY_BUDGET",
+    ):
+        load_model(GOOD)
+    monkeypatch.setenv("DIGIT_LAB_MEMORY_BUDGET", "1")
+    assert load_model(GOOD).network.config == CONFIG
+
+
 def test_pickles_and_foreign_entries_are_never_read():
     arrays = _arrays(GOOD)
     for extra in ({"evil": np.array([{}], dtype=object)}, {"notes": np.array(["hello"])}):

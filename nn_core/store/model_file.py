@@ -28,6 +28,8 @@ import numpy as np
 
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.fields import FieldTypeError, check_value
+from nn_core.memory import ENV_VAR as MEMORY_ENV_VAR
+from nn_core.memory import budget_bytes, human
 from nn_core.network import Network, build_network, param_shapes
 from nn_core.store.npz_reader import NpzError, NpzReader
 from nn_core.train import EpochMetrics
@@ -191,6 +193,7 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
                 f"{name}: the weights do not match its settings (weight {key} is {entry.dtype} of shape "
                 f"{entry.shape}; they need float32 of shape {expected[key]})"
             )
+    _check_budget(name, sum(entry.nbytes for entry in found.values()))
     weights = {key: npz.array(f"param/{key}") for key in found}
     if not all(np.isfinite(w).all() for w in weights.values()):
         raise ModelFileError(f"{name} holds weights that are NaN or infinite")
@@ -204,6 +207,19 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
         best_val_acc=parts.best_val_acc,
         saved_at=parts.saved_at,
     )
+
+
+def _check_budget(name: str, nbytes: int) -> None:
+    """Reading costs the file, the arrays and the network: about three times the weights."""
+    try:
+        budget = budget_bytes()
+    except ConfigError as err:
+        raise ModelFileError(str(err)) from err
+    if 3 * nbytes > budget:
+        raise ModelFileError(
+            f"{name} holds {human(nbytes)} of weights; loading it needs ~{human(3 * nbytes)}, more than the "
+            f"memory budget of {human(budget)} (set {MEMORY_ENV_VAR} in MB to allow more)"
+        )
 
 
 @dataclass
