@@ -153,7 +153,7 @@ def _advice(model: ModelConfig, train: TrainConfig, n_train: int, budget: int) -
     if not tips:
         tips.append("use fewer or narrower layers")
     elif model.hidden and max(model.hidden) > 512:
-        tips.append("fewer or narrower layers")
+        tips.append("use fewer or narrower layers")
     if train.augment:
         tips.append("switch augmentation off")
-    return f"{' or '.join(tips)}, or set {ENV_VAR} (in MB)"
+    return f"{', or '.join(tips)}, or set {ENV_VAR} (in MB)"
