@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def test_the_refusal_names_the_estimate_the_budget_and_what_to_change():
     text = str(caught.value)
     assert "batch size 60000 needs ~" in text and "GB" in text and "budget is 6.4 GB" in text
     assert "use a batch of" in text and "DIGIT_LAB_MEMORY_BUDGET" in text
-    suggested = int(text.split("use a batch of ")[1].split()[0])
+    suggested = int(re.search(r"use a batch of (\d+)", text).group(1))
     check_run(model, TrainConfig(batch_size=suggested), 60_000, budget=6 * 1024**3)  # the advice fits
     check_run(ModelConfig(), TrainConfig(), 60_000, budget=6 * 1024**3)  # an ordinary run passes
 
