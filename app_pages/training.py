@@ -58,13 +58,13 @@ with right:
 if view is not None:
     st.divider()
     tab_analysis, tab_compare, tab_files = st.tabs(["Test-set analysis", "Compare runs", "Files and sharing"])
-    with tab_analysis:
+    with tab_analysis, runs.contained(f"The analysis of {view.name}"):
         worker = reg.get_worker(view.run_id, owner)
         try:
             analysis.render_analysis(view, worker.snapshot() if worker else None)
         except DataError as err:
             show_data_error(err)
-    with tab_compare:
+    with tab_compare, runs.contained("The comparison"):
         runs.render_compare(workers)
-    with tab_files:
+    with tab_files, runs.contained(f"The files of {view.name}"):
         runs.render_files(owner, view)

@@ -261,6 +261,15 @@ def test_damaged_digit_sets_say_damaged_and_never_suggest_pickles(data):
     assert "my-digits.npz is damaged" in text and "Keep a copy" in text and "pickle" not in text
 
 
+def test_my_digits_in_a_folder_that_cannot_be_made(tmp_path):
+    from nn_core.store.my_digits import DigitSetError, add_digit
+
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(DigitSetError, match="Cannot save My digits.*DIGIT_LAB_HOME"):
+        add_digit(np.ones((28, 28), np.float32), 3, path=blocker / "digits" / "my-digits.npz")
+
+
 # ----- fuzzing -------------------------------------------------------------------------------------
 def _refused_or_loaded(data: bytes) -> None:
     try:

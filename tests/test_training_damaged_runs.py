@@ -120,3 +120,20 @@ def test_a_run_whose_history_cannot_be_drawn_shows_as_damaged(monkeypatch):
     monkeypatch.setattr(live, "_status", broken)
     at = _open()
     assert "is damaged and cannot be shown" in _texts(at.error)
+
+
+def test_a_failing_tab_is_contained_and_the_files_tab_still_offers_delete(monkeypatch):
+    good = _saved_run("Run 1")
+    from ui.training import runs
+
+    def broken(workers):
+        raise ValueError("Unknown format code 'g' for object of type 'str'")
+
+    monkeypatch.setattr(runs, "render_compare", broken)
+    at = _open()
+    assert "The comparison could not be shown" in _texts(at.error)
+    assert at.button(key="train_delete") is not None
+    at.checkbox(key=f"train_confirm_delete_{good.run_id}").check().run()
+    at.button(key="train_delete").click().run()
+    assert not at.exception, at.exception
+    assert not runstore.run_dir(good.run_id).exists()

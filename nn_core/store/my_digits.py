@@ -199,16 +199,25 @@ def load_digits(path: Path | None = None) -> DigitSet:
                 f"it is {path.stat().st_size / 1e6:,.0f} MB, far more than {MAX_DIGITS:,} digits take",
             )
         data = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no file (yet): an empty set
         return DigitSet.empty()
     except OSError as err:
-        raise DigitSetError(f"Cannot read {path}: {err.strerror or err}.") from err
+        raise DigitSetError(
+            f"Cannot read {path}: {err.strerror or err}. Give this user read access to it, or set "
+            "DIGIT_LAB_HOME to another folder."
+        ) from err
     return digitset_from_bytes(data, name=str(path))
 
 
 def _save(digits: DigitSet, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, digitset_to_bytes(digits))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, digitset_to_bytes(digits))
+    except OSError as err:
+        raise DigitSetError(
+            f"Cannot save My digits to {path}: {err.strerror or err}. Set DIGIT_LAB_HOME to a folder "
+            "you can write to."
+        ) from err
 
 
 def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: float | None = None) -> DigitSet:

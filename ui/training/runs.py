@@ -8,6 +8,9 @@ run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 
 from nn_core.store.model_file import ModelFileError, load_model
@@ -139,6 +142,18 @@ def render_files(owner: str, view: RunView) -> None:
             on_change=state.import_upload,
             args=(owner,),
             help="A model file downloaded from Digit Lab; it is added as a new run you can analyse and train further.",
+        )
+
+
+@contextmanager
+def contained(what: str) -> Iterator[None]:
+    """Show a failure inside the block as a message, so one bad run cannot take the page down."""
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - shown to the person; the rest of the page goes on
+        st.error(
+            f"{what} could not be shown: {err}. The run may be damaged: delete it under Files and sharing.",
+            icon=":material/broken_image:",
         )
 
 
