@@ -2,8 +2,9 @@
 
 The model core is flat: ``config`` (ModelConfig, TrainConfig), ``layers``, ``activations``,
 ``losses``, ``init``, ``network`` (build_network), ``optimizers``, ``schedules``, ``train``
-(Trainer, the per-epoch generator), ``metrics``, ``presets`` and ``experiment`` (configs to a
-ready trainer). Around it, one subpackage per part:
+(Trainer, the per-epoch generator), ``metrics``, ``presets``, ``experiment`` (configs to a
+ready trainer), ``fields`` (type-checked configs from untrusted JSON) and ``memory`` (a run's
+estimated memory against the budget). Around it, one subpackage per part:
 
 - ``data``: the dataset registry, local IDX files, downloads, checksums, statistics;
 - ``images``: drawing/photo preprocessing, augmentation, canvas-style rendering;
@@ -19,6 +20,7 @@ from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data import DataError, ensure_dataset, load_split
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
 from nn_core.images import preprocess_digit, preprocess_file
+from nn_core.memory import MemoryBudgetError, check_run, estimate_run
 from nn_core.metrics import accuracy, confusion_matrix
 from nn_core.network import Network, build_network
 from nn_core.presets import PRESETS, get_preset
@@ -30,6 +32,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "EpochMetrics",
+    "MemoryBudgetError",
     "ModelConfig",
     "ModelFileError",
     "Network",
@@ -40,9 +43,11 @@ __all__ = [
     "TrainingDiverged",
     "accuracy",
     "build_network",
+    "check_run",
     "confusion_matrix",
     "early_stopping",
     "ensure_dataset",
+    "estimate_run",
     "get_preset",
     "load_model",
     "load_split",
