@@ -9,6 +9,7 @@ import streamlit as st
 
 from nn_core.config import ConfigError
 from nn_core.data.local import DataError
+from nn_core.store.runstore import RunStoreError
 from ui.datasets import download_panel, show_data_error
 from ui.training import analysis, controls, live, runs, state
 from ui.training import params as tp
@@ -46,7 +47,11 @@ with left:
     state.share_panel(values)
 state.mirror_to_url(values, owner)
 
-workers = reg.owner_workers(owner)
+try:
+    workers = reg.owner_workers(owner)
+except RunStoreError as err:
+    st.error(str(err), icon=":material/folder_off:")
+    workers = []
 state.register_models(workers)
 with right:
     data_ready = download_panel(values["dataset"], key="train_download_data")

@@ -137,3 +137,21 @@ def test_a_failing_tab_is_contained_and_the_files_tab_still_offers_delete(monkey
     at.button(key="train_delete").click().run()
     assert not at.exception, at.exception
     assert not runstore.run_dir(good.run_id).exists()
+
+
+def test_a_runs_folder_that_cannot_be_listed_is_said_not_crashed_on(monkeypatch):
+    _saved_run()
+    real_iterdir = Path.iterdir
+    root = runstore.runs_dir()
+
+    def iterdir(self):
+        if self == root:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    at = _open()
+    errors = _texts(at.error)
+    assert f"Cannot list the runs in {root}" in errors and "DIGIT_LAB_HOME" in errors
+    at.switch_page("app_pages/draw.py").run()
+    assert not at.exception, at.exception

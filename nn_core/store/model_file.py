@@ -18,6 +18,7 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -146,7 +147,10 @@ def load_model(source: Path | str | bytes) -> SavedModel:
         data = source
     else:
         try:
-            size = Path(source).stat().st_size
+            info = Path(source).stat()
+            size = info.st_size
+            if not stat.S_ISREG(info.st_mode):
+                raise ModelFileError(f"{name} is not a regular file (a folder, a device or a pipe)")
             if size > MAX_MODEL_BYTES:
                 raise ModelFileError(
                     f"{name} is {size / 1e6:,.0f} MB, larger than any Digit Lab model "

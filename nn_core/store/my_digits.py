@@ -10,6 +10,7 @@ replace the file atomically, and a process-wide lock keeps two sessions from los
 from __future__ import annotations
 
 import io
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -193,10 +194,12 @@ def load_digits(path: Path | None = None) -> DigitSet:
     """The saved set (empty when there is no file yet); raises DigitSetError for a damaged file."""
     path = digitset_path() if path is None else Path(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise DigitSetError(f"{path} is not a regular file: move it away to keep your digits there.")
+        if info.st_size > MAX_FILE_BYTES:
             raise _damaged(
-                str(path),
-                f"it is {path.stat().st_size / 1e6:,.0f} MB, far more than {MAX_DIGITS:,} digits take",
+                str(path), f"it is {info.st_size / 1e6:,.0f} MB, far more than {MAX_DIGITS:,} digits take"
             )
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):  # no file (yet): an empty set

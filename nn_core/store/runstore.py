@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import shutil
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -183,7 +184,10 @@ def load_run(run_id: str) -> RunRecord:
     """The record of one run; ``RunStoreError`` when it is missing or damaged (every field is checked)."""
     path = run_dir(run_id) / RUN_FILE
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):
+            raise RunStoreError(f"{path} is damaged: it is not a regular file")
         if size > MAX_RUN_FILE_BYTES:
             raise RunStoreError(f"{path} is damaged: {size / 1e6:,.0f} MB is far more than a run file holds")
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -197,14 +201,27 @@ def load_run(run_id: str) -> RunRecord:
     return record
 
 
-def list_runs(owner: str) -> list[RunRecord]:
-    """The owner's readable runs, oldest first (damaged folders are skipped)."""
+def run_folders() -> list[Path]:
+    """Folders under ``runs_dir()`` named like run ids, sorted; ``RunStoreError`` when it cannot be listed."""
     root = runs_dir()
-    if not root.is_dir() or not is_valid_id(owner):
+    try:
+        if not root.is_dir():
+            return []
+        return sorted(p for p in root.iterdir() if is_valid_id(p.name))
+    except OSError as err:
+        raise RunStoreError(
+            f"Cannot list the runs in {root}: {err.strerror or err}. Give this user access to it, or set "
+            "DIGIT_LAB_HOME to another folder."
+        ) from err
+
+
+def list_runs(owner: str) -> list[RunRecord]:
+    """The owner's readable runs, oldest first (damaged ones: ``list_damaged_runs``)."""
+    if not is_valid_id(owner):
         return []
     records = []
-    for folder in root.iterdir():
-        if not (folder / RUN_FILE).is_file() or not is_valid_id(folder.name):
+    for folder in run_folders():
+        if not (folder / RUN_FILE).is_file():
             continue
         try:
             record = load_run(folder.name)
@@ -276,12 +293,11 @@ def check_damaged(run_id: str) -> DamagedRun | None:
 
 def list_damaged_runs(owner: str) -> list[DamagedRun]:
     """The owner's runs whose run.json cannot be read, so they can be shown and deleted."""
-    root = runs_dir()
-    if not root.is_dir() or not is_valid_id(owner):
+    if not is_valid_id(owner):
         return []
     found = []
-    for folder in sorted(root.iterdir()):
-        if is_valid_id(folder.name) and (folder / RUN_FILE).is_file():
+    for folder in run_folders():
+        if (folder / RUN_FILE).is_file():
             damaged = check_damaged(folder.name)
             if damaged is not None and damaged.owner == owner:
                 found.append(damaged)

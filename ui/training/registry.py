@@ -17,7 +17,6 @@ from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data.registry import DATASETS
 from nn_core.experiment import TrainingData
 from nn_core.store.model_file import SavedModel
-from nn_core.store.paths import runs_dir
 from nn_core.store.runstore import (
     RUN_FILE,
     DamagedRun,
@@ -29,6 +28,7 @@ from nn_core.store.runstore import (
     load_run,
     new_id,
     now_iso,
+    run_folders,
 )
 from nn_core.store.runstore import run_dir as _run_dir
 from ui.training.worker import RunWorker
@@ -101,11 +101,10 @@ def get_worker(run_id: str, owner: str) -> RunWorker | None:
 
 def owner_workers(owner: str) -> list[RunWorker]:
     """Every run of ``owner``: those in memory and those on disk, oldest first."""
-    root = runs_dir()
-    if is_valid_id(owner) and root.is_dir():
+    if is_valid_id(owner):
         with _REGISTRY_LOCK:
             known = set(_REGISTRY)
-        for folder in root.iterdir():
+        for folder in run_folders():  # RunStoreError when the runs folder cannot be listed
             if folder.name not in known and (folder / RUN_FILE).is_file():
                 get_worker(folder.name, owner)  # parses each run file once per process
     with _REGISTRY_LOCK:
@@ -118,14 +117,17 @@ _DAMAGED: dict[str, tuple[tuple[int, int], DamagedRun | None]] = {}  # run id ->
 
 def owner_damaged(owner: str) -> list[DamagedRun]:
     """The owner's runs on disk whose run.json cannot be read (each file checked once per change)."""
-    root = runs_dir()
-    if not is_valid_id(owner) or not root.is_dir():
+    if not is_valid_id(owner):
         return []
     with _REGISTRY_LOCK:
         known = set(_REGISTRY)
+    try:
+        folders = run_folders()
+    except RunStoreError:  # owner_workers reports it
+        return []
     found = []
-    for folder in sorted(root.iterdir()):
-        if folder.name in known or not is_valid_id(folder.name):
+    for folder in folders:
+        if folder.name in known:
             continue
         try:
             stat = (folder / RUN_FILE).stat()
