@@ -3,7 +3,8 @@
 Compare: choose runs and a metric; their curves are drawn on one chart. Files: download the
 selected run's model as ``.npz`` (the same file the run keeps on disk), upload a model file back
 (it becomes a run, viewable and trainable), copy a run's settings into the controls, delete a
-run.
+run. Damaged runs (a run.json that cannot be read) are listed with what is wrong, Delete and, when it
+still loads, their model file; ``contained`` keeps a failure in one tab from taking down the page.
 """
 
 from __future__ import annotations
