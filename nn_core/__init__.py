@@ -4,7 +4,9 @@ The model core is flat: ``config`` (ModelConfig, TrainConfig), ``settings`` (the
 config field a person sets is declared with), ``links`` (settings as playground values and
 links), ``layers``, ``activations``, ``losses``, ``init``, ``network`` (build_network),
 ``optimizers``, ``schedules``, ``train`` (Trainer, the per-epoch generator), ``metrics``,
-``presets`` and ``experiment`` (configs to a ready trainer). Around it, one subpackage per part:
+``presets``, ``experiment`` (configs to a ready trainer), ``fields`` (type-checked configs from
+untrusted JSON) and ``memory`` (a run's estimated memory against the budget). Around it, one
+subpackage per part:
 
 - ``data``: the dataset registry, local IDX files, downloads, checksums, statistics;
 - ``images``: drawing/photo preprocessing, augmentation, canvas-style rendering;
@@ -20,6 +22,7 @@ from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data import DataError, ensure_dataset, load_split
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
 from nn_core.images import preprocess_digit, preprocess_file
+from nn_core.memory import MemoryBudgetError, check_run, estimate_run
 from nn_core.metrics import accuracy, confusion_matrix
 from nn_core.network import Network, build_network
 from nn_core.presets import PRESETS, get_preset
@@ -31,6 +34,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "EpochMetrics",
+    "MemoryBudgetError",
     "ModelConfig",
     "ModelFileError",
     "Network",
@@ -41,9 +45,11 @@ __all__ = [
     "TrainingDiverged",
     "accuracy",
     "build_network",
+    "check_run",
     "confusion_matrix",
     "early_stopping",
     "ensure_dataset",
+    "estimate_run",
     "get_preset",
     "load_model",
     "load_split",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from nn_core.activations import ACTIVATIONS
+from nn_core.fields import FieldTypeError, from_plain
 from nn_core.init import INITS
 from nn_core.losses import LOSSES, OUTPUTS
 from nn_core.optimizers import OPTIMIZERS
@@ -22,6 +23,8 @@ from nn_core.settings import DECAY_GRID, L2_GRID, LR_GRID, check_settings, setti
 
 MAX_WIDTH = 4096
 MAX_HIDDEN_LAYERS = 8
+MAX_INPUTS = 65_536  # 256 x 256 pixels; MNIST has 784
+MAX_CLASSES = 1_000
 
 
 class ConfigError(ValueError):
@@ -135,6 +138,11 @@ class ModelConfig:
             raise ConfigError("cross-entropy needs a softmax output: choose output 'softmax' or loss 'mse'")
         if self.n_inputs < 1 or self.n_classes < 2:
             raise ConfigError("a model needs at least one input and two classes")
+        if self.n_inputs > MAX_INPUTS or self.n_classes > MAX_CLASSES:
+            raise ConfigError(
+                f"at most {MAX_INPUTS:,} inputs and {MAX_CLASSES:,} classes, "
+                f"got {self.n_inputs:,} inputs and {self.n_classes:,} classes"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
@@ -365,14 +373,10 @@ C = TypeVar("C", ModelConfig, TrainConfig)
 
 
 def _from_dict(cls: type[C], data: dict[str, Any]) -> C:
-    """Build a config from a dict, ignoring unknown keys and turning lists into tuples."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in data.items():
-        if key not in fields:
-            continue
-        kwargs[key] = tuple(value) if isinstance(value, list) else value
+    """Build a config from a dict: unknown keys ignored, lists turned into tuples, every value's type
+    checked against its field (``nn_core.fields``); ``ConfigError`` names the field otherwise.
+    Ranges and choices are checked by ``validate()``."""
     try:
-        return cls(**kwargs)
-    except TypeError as err:
-        raise ConfigError(f"bad {cls.__name__}: {err}") from err
+        return from_plain(cls, data)
+    except FieldTypeError as err:
+        raise ConfigError(str(err)) from err

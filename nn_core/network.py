@@ -133,6 +133,22 @@ def as_batch(X: np.ndarray, n_inputs: int) -> np.ndarray:
     return X.reshape(-1, n_inputs)
 
 
+def param_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every parameter ``build_network(config)`` makes, without allocating.
+
+    Model files are checked against this before anything is built or decompressed.
+    """
+    shapes: dict[str, tuple[int, ...]] = {}
+    widths = (config.n_inputs, *config.hidden, config.n_classes)
+    index = 0  # position in the layer list, as in build_network
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        shapes[f"{index}.W"], shapes[f"{index}.b"] = (n_in, n_out), (n_out,)
+        index += 1
+        if i < len(config.hidden):
+            index += 2 if config.dropout > 0 else 1  # activation (and dropout)
+    return shapes
+
+
 def build_network(config: ModelConfig, rng: np.random.Generator) -> Network:
     """Validate ``config`` and build a freshly initialised network from it."""
     config.validate()

@@ -9,6 +9,7 @@ Every failure is a ``DataError`` whose message says what is wrong and what to do
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import struct
@@ -25,6 +26,7 @@ ENV_VAR = "DIGIT_LAB_DATA"
 IMAGE_SHAPE = (28, 28)
 _IDX_MAGIC = {2051: 3, 2049: 1}  # magic -> number of dimensions (uint8 images / uint8 labels)
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_IDX_BYTES = 256 * 1024**2  # MNIST's largest file is 47 MB once decompressed
 
 
 class DataError(Exception):
@@ -33,6 +35,19 @@ class DataError(Exception):
 
 class CorruptFileError(DataError):
     """A file exists but is damaged, truncated, of the wrong kind, or fails its checksum."""
+
+
+class UnreadableFileError(DataError):
+    """A file exists but this process may not read it (permissions) or it is not a regular file."""
+
+
+def unreadable_message(path: Path, err: OSError | None = None) -> str:
+    """What to say about a data file that exists but cannot be read."""
+    why = f" ({err.strerror or err})" if err is not None else ""
+    return (
+        f"{path} cannot be read{why}. Give this user read access to it (for example `chmod a+r {path}`) "
+        f"and to its folder, or set {ENV_VAR} to a folder holding readable copies."
+    )
 
 
 class DataUnavailableError(DataError):
@@ -88,6 +103,8 @@ def read_idx(path: Path | str) -> np.ndarray:
         Damaged gzip stream, unknown magic number, or a byte count that disagrees with the header.
     DataUnavailableError
         If the file does not exist.
+    UnreadableFileError
+        If it exists but cannot be read.
     """
     path = Path(path)
     try:
@@ -96,9 +113,11 @@ def read_idx(path: Path | str) -> np.ndarray:
         raise DataUnavailableError(
             f"{path} does not exist.", missing=(path.name,), directory=path.parent
         ) from None
+    except OSError as err:  # permissions, a folder in its place, an I/O error
+        raise UnreadableFileError(unreadable_message(path, err)) from None
     if raw[:2] == _GZIP_MAGIC:
         try:
-            raw = gzip.decompress(raw)
+            raw = _gunzip(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise CorruptFileError(
                 f"{path}: the gzip data is damaged or cut short ({exc}). "
@@ -131,14 +150,31 @@ def _parse_idx(data: bytes, path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, count=count, offset=header).reshape(dims)
 
 
+def _gunzip(raw: bytes) -> bytes:
+    """Decompress, refusing more than ``MAX_IDX_BYTES`` (a forged size cannot exhaust memory)."""
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+        data = stream.read(MAX_IDX_BYTES + 1)
+    if len(data) > MAX_IDX_BYTES:
+        raise OSError(f"it decompresses to more than {MAX_IDX_BYTES / 1e6:.0f} MB")
+    return data
+
+
 def file_status(path: Path, sha256: str) -> str:
-    if not path.is_file():
-        return "missing"
-    return "ok" if file_sha256(path) == sha256 else "corrupt"
+    """ "ok", "missing", "corrupt" (checksum mismatch) or "unreadable" (permissions, not a file)."""
+    try:
+        if not path.exists():
+            return "missing"
+        if not path.is_file():
+            return "unreadable"
+        digest = file_sha256(path)
+    except OSError:
+        return "unreadable"
+    return "ok" if digest == sha256 else "corrupt"
 
 
 def dataset_status(name: str, root: Path | None = None) -> dict[str, str]:
-    """State of each of a dataset's files: file name -> "ok", "missing" or "corrupt" (checksum mismatch).
+    """State of each of a dataset's files: file name -> "ok", "missing", "corrupt" (checksum mismatch) or
+    "unreadable" (it exists but cannot be read).
 
     Digests are cached in-process by (path, size, mtime), so repeated calls are cheap.
     """
@@ -187,7 +223,7 @@ def load_split(
     directory = dataset_dir(name, root)
     status = {f: file_status(directory / f, info.files[f]) for f in (label_file, image_file)}
     bad = [f for f, s in status.items() if s != "ok"]
-    if bad and not download:
+    if bad and (not download or "unreadable" in status.values()):
         raise unusable_files_error(info, directory, status)
     if bad:
         from nn_core.data.download import download_file  # deferred: download imports this module
@@ -202,6 +238,9 @@ def load_split(
 
 def unusable_files_error(info: DatasetInfo, directory: Path, status: dict[str, str]) -> DataError:
     """The error to raise when some files in ``status`` are not "ok" and may not be downloaded."""
+    unreadable = [f for f, s in status.items() if s == "unreadable"]
+    if unreadable:
+        return UnreadableFileError(" ".join(unreadable_message(directory / f) for f in unreadable))
     missing = [f for f, s in status.items() if s == "missing"]
     corrupt = [f for f, s in status.items() if s == "corrupt"]
     if not missing:

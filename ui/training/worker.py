@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.experiment import TrainingData, make_trainer, rng_streams
+from nn_core.memory import check_run
 from nn_core.network import Network
 from nn_core.store.model_file import ModelFileError
 from nn_core.store.runstore import (
@@ -37,6 +38,11 @@ from nn_core.train import Trainer, TrainingDiverged
 from ui.training.view import RunView
 
 DataFn = Callable[[TrainConfig], TrainingData]  # the run's train config -> its (cached) data
+
+
+def _n_images(config: TrainConfig) -> int:
+    """Training images before the validation split (every dataset here has 60,000)."""
+    return config.train_size or 60_000
 
 
 class _Abort(Exception):
@@ -73,7 +79,9 @@ class RunWorker:
     def create(
         cls, owner: str, name: str, model_config: ModelConfig, train_config: TrainConfig, data: TrainingData
     ) -> RunWorker:
-        """A new run at epoch 0, saved to disk (``ConfigError`` for an invalid config)."""
+        """A new run at epoch 0, saved to disk (``ConfigError`` for an invalid config or one above the
+        memory budget)."""
+        check_run(model_config, train_config, len(data.y_train) + len(data.y_val))
         trainer = make_trainer(model_config, train_config, data)
         record = RunRecord(new_id(), owner, name, model_config, train_config, created_at=now_iso())
         worker = cls(record, trainer, data)
@@ -198,6 +206,7 @@ class RunWorker:
         """Re-initialise the weights from the run's seed (identical to epoch 0) and clear its history."""
         self.stop()
         self.join(timeout=120)
+        check_run(self.record.model_config, self.record.train_config, _n_images(self.record.train_config))
         data = data_fn(self.record.train_config)
         trainer = make_trainer(self.record.model_config, self.record.train_config, data)
         with self._lock:
@@ -224,6 +233,7 @@ class RunWorker:
             if self._trainer is not None:
                 return
             record = self.record
+        check_run(record.model_config, record.train_config, _n_images(record.train_config))
         data = data_fn(record.train_config)
         network = load_run_model(record.run_id).network
         _, _, train_rng = rng_streams(record.train_config.seed)
@@ -257,7 +267,7 @@ class RunWorker:
     def _loop(self) -> None:
         trainer = self._trainer
         assert trainer is not None
-        status, message = "paused", ""
+        status, message, failed = "paused", "", False
         try:
             while True:
                 with self._lock:
@@ -285,8 +295,22 @@ class RunWorker:
                     self._snapshot = snap
                     self.version += 1
                 self._save(with_model=True)
+        except MemoryError:
+            status, message = (
+                "failed",
+                (
+                    "Training ran out of memory. The weights of the last finished epoch are kept; "
+                    "use a smaller batch or fewer layers before going on."
+                ),
+            )
+            failed = True
         except Exception as err:  # noqa: BLE001 - any failure is shown on the page, weights kept
             status, message = "failed", f"Training stopped by an unexpected error: {err!r}"
+            failed = True
+        if failed:  # free the trainer's arrays (rebuilt from the saved epoch if the run goes on)
+            del trainer
+            with self._lock:
+                self._trainer = self._data = None
         test = self._measure_test() if status in ("finished", "stopped") else None  # outside the lock
         with self._lock:
             self.record.status, self.record.message = status, message
