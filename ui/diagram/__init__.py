@@ -1,0 +1,23 @@
+"""The network diagram: the input image, each hidden layer as a column of neurons, the outputs.
+
+``selection`` decides from a network and one input which neurons and which connections are drawn
+(pure NumPy); ``stages`` reads those inputs out of an ``nn_core`` network; ``figure`` draws a
+``Diagram`` with Plotly; ``panel`` places it on a page (the Draw page and the playground's test-set
+analysis), with the clicked neuron's details beside it.
+"""
+
+from ui.diagram.figure import diagram_figure, weight_image_figure
+from ui.diagram.selection import Column, Diagram, Edges, Stage, build_diagram
+from ui.diagram.stages import DiagramError, network_stages
+
+__all__ = [
+    "Column",
+    "Diagram",
+    "DiagramError",
+    "Edges",
+    "Stage",
+    "build_diagram",
+    "diagram_figure",
+    "network_stages",
+    "weight_image_figure",
+]
