@@ -53,11 +53,14 @@ class _Layout:
         return (p, -d) if self.vertical else (d, -p)
 
 
-def _tile_geometry(column: Column) -> tuple[float, float]:
-    """Pitch between feature-map tiles and a tile's side, in figure units."""
-    k = len(column.shown)
+def _tile_geometry(column: Column) -> tuple[float, float, float, int]:
+    """Feature-map tiles: pitch between tiles and a tile's side (figure units), figure units per map
+    pixel, and the gap between tiles in map pixels (so the tiles land exactly on their positions)."""
+    k, h, w = column.maps.shape
     pitch = min(0.45, SPAN / max(k, 1))
-    return pitch, pitch * 0.8
+    gap = max(1, round(0.25 * max(h, w)))
+    unit = pitch / (max(h, w) + gap)
+    return pitch, max(h, w) * unit, unit, gap
 
 
 def neuron_positions(column: Column) -> np.ndarray:
@@ -106,22 +109,22 @@ def _image_trace(z: np.ndarray, cx: float, cy: float, unit: float, hover: str, *
 
 
 def _maps_mosaic(maps: np.ndarray, vertical: bool, gap: int) -> np.ndarray:
-    """Feature maps (k, H, W) in a row (vertical layout) or a column, ``gap`` NaN pixels apart."""
+    """Feature maps (k, H, W) in a row (vertical layout) or a column, one square cell of side
+    max(H, W) + gap each; blanks are NaN."""
     k, h, w = maps.shape
-    long = np.full((k, h + gap, w + gap), np.nan, np.float32)
+    cell = max(h, w) + gap
+    long = np.full((k, cell, cell), np.nan, np.float32)
     long[:, :h, :w] = maps
     if vertical:
-        return np.concatenate(list(long), axis=1)[:h, : k * (w + gap) - gap]
-    return np.concatenate(list(long), axis=0)[: k * (h + gap) - gap, :w]
+        return np.concatenate(list(long), axis=1)[: cell - gap, : k * cell - gap]
+    return np.concatenate(list(long), axis=0)[: k * cell - gap, : cell - gap]
 
 
 def _maps_trace(column: Column, i: int, layout: _Layout) -> go.Heatmap:
     """A column's feature maps as one heatmap, each map scaled by the column's largest value."""
     maps = column.maps
     _, h, w = maps.shape
-    pitch, side = _tile_geometry(column)
-    unit = side / max(h, w)
-    gap = max(1, int(round((pitch - side) / unit)))
+    _, _, unit, gap = _tile_geometry(column)
     top = float(np.abs(maps).max()) or 1.0
     mosaic = _maps_mosaic(np.abs(maps) / top, layout.vertical, gap)
     cx, cy = layout.xy(_depth(i), 0.0)
@@ -239,8 +242,19 @@ def _neuron_trace(diagram: Diagram, layout: _Layout, size: int) -> go.Scatter:
     )
 
 
+def _half_thickness(column: Column) -> float:
+    """Half the size of a column across the network's direction (image, tiles or neurons)."""
+    if column.kind == "image":
+        return IMAGE_SIDE / 2
+    return _tile_geometry(column)[1] / 2 if column.kind == "maps" else 0.06
+
+
 def _notes(diagram: Diagram, layout: _Layout) -> list[dict]:
-    """Column titles, and under each wide layer how many neurons are left out and why."""
+    """Column titles, and under each wide layer how many neurons are left out and why.
+
+    Left to right: titles above the columns, notes below. Top to bottom: each row's title above
+    its left end, its note below its right end.
+    """
     notes = []
     for i, column in enumerate(diagram.columns):
         if column.kind == "image":
@@ -249,50 +263,29 @@ def _notes(diagram: Diagram, layout: _Layout) -> list[dict]:
             title = "Output"
         else:
             title = f"Layer {i}<br>{column.title} · {column.size}"
-        extent = IMAGE_SIDE / 2 if column.kind == "image" else SPAN / 2
-        if layout.vertical:
-            x, y = layout.xy(_depth(i), -SPAN / 2 - 0.1)
-            notes.append(
-                dict(
-                    x=float(x),
-                    y=float(y),
-                    text=title.replace("<br>", " · "),
-                    xanchor="right",
-                    yanchor="middle",
-                )
-            )
-        else:
-            x, y = layout.xy(_depth(i), -SPAN / 2 - 0.12)
-            notes.append(dict(x=float(x), y=float(y), text=title, xanchor="center", yanchor="bottom"))
+        more = ""
         if column.left_out:
             what = "maps" if column.kind == "maps" else "neurons"
-            text = f"+ {column.left_out} more {what}<br>(less active, not drawn)"
-            if layout.vertical:
-                x, y = layout.xy(_depth(i), extent + 0.1)
-                notes.append(
-                    dict(
-                        x=float(x),
-                        y=float(y),
-                        text=text,
-                        xanchor="left",
-                        yanchor="middle",
-                        font=dict(color=MUTED, size=11),
-                    )
+            more = f"+ {column.left_out} more {what}<br>(less active, not drawn)"
+        if layout.vertical:
+            half = _half_thickness(column)
+            x, y = layout.xy(_depth(i) - half - 0.04, -SPAN / 2)
+            notes.append(dict(x=x, y=y, text=title.replace("<br>", " · "), xanchor="left", yanchor="bottom"))
+            if more:
+                x, y = layout.xy(
+                    _depth(i) + half + 0.04 + (0.12 if column.kind == "outputs" else 0), SPAN / 2
                 )
-            else:
-                x, y = layout.xy(_depth(i), extent + 0.12)
-                notes.append(
-                    dict(
-                        x=float(x),
-                        y=float(y),
-                        text=text,
-                        xanchor="center",
-                        yanchor="top",
-                        font=dict(color=MUTED, size=11),
-                    )
-                )
+                notes.append(dict(x=x, y=y, text=more.replace("<br>", " "), xanchor="right", yanchor="top"))
+        else:
+            x, y = layout.xy(_depth(i), -SPAN / 2 - 0.12)
+            notes.append(dict(x=x, y=y, text=title, xanchor="center", yanchor="bottom"))
+            if more:
+                x, y = layout.xy(_depth(i), SPAN / 2 + 0.12)
+                notes.append(dict(x=x, y=y, text=more, xanchor="center", yanchor="top"))
     for note in notes:
-        note.setdefault("font", dict(color=INK, size=12))
+        note["x"], note["y"] = float(note["x"]), float(note["y"])
+        grey = note["text"].startswith("+ ")
+        note["font"] = dict(color=MUTED if grey else INK, size=11 if grey else 12)
         note["showarrow"] = False
     return notes
 
@@ -350,7 +343,7 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
     last = len(diagram.columns) - 1
     lo, hi = -SPAN / 2 - 0.45, SPAN / 2 + 0.45
     if layout.vertical:
-        xr, yr = (-SPAN / 2 - 0.15, SPAN / 2 + 0.15), (-(_depth(last) + 0.5), 0.0)
+        xr, yr = (-SPAN / 2 - 0.15, SPAN / 2 + 0.15), (-(_depth(last) + 0.45), 0.25)
         top_space = 40
     else:
         xr, yr = (-0.05, _depth(last) + 0.75), (lo, hi)
