@@ -28,14 +28,23 @@ LEGEND = (
 )
 
 
+def picked_neuron(event: object) -> tuple[int, int] | None:
+    """The (column, unit) of the neuron a chart selection event points at, or None (a click elsewhere)."""
+    selection = event.get("selection", {}) if isinstance(event, dict) else {}
+    for point in selection.get("points", []) if isinstance(selection, dict) else []:
+        data = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(data, list | tuple) and len(data) == 2:
+            return int(data[0]), int(data[1])
+    return None
+
+
 def _on_pick(chart_key: str, neuron_key: str) -> None:
-    """Keep the clicked neuron (customdata [column, unit]); a click elsewhere lets it go."""
-    points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
-    picked = [p.get("customdata") for p in points if isinstance(p.get("customdata"), list)]
-    if picked and len(picked[0]) == 2:
-        st.session_state[neuron_key] = (int(picked[0][0]), int(picked[0][1]))
-    else:
+    """Keep the clicked neuron; a click elsewhere lets it go."""
+    neuron = picked_neuron(st.session_state.get(chart_key))
+    if neuron is None:
         st.session_state.pop(neuron_key, None)
+    else:
+        st.session_state[neuron_key] = neuron
 
 
 def _details(network: Network, diagram: Diagram, key: str) -> None:
