@@ -67,8 +67,9 @@ def test_connections_are_batched_by_colour_and_width_with_gaps(wide):
     segments = {UP_COLOR: 0, DOWN_COLOR: 0}
     for trace in _edge_traces(fig):
         assert trace.hoverinfo == "skip"
-        xs = list(trace.x)
-        assert len(xs) % 3 == 0 and all(x is None for x in xs[2::3])  # (start, end, None) per segment
+        xs = np.asarray(trace.x, dtype=np.float64)
+        assert len(xs) % 3 == 0 and np.isnan(xs[2::3]).all()  # (start, end, gap) per segment
+        assert not np.isnan(xs[0::3]).any() and not np.isnan(xs[1::3]).any()
         segments[trace.line.color] += len(xs) // 3
         assert trace.line.width in WIDTHS
     assert segments[UP_COLOR] == int(np.sum(values > 0))

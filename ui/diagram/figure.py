@@ -92,10 +92,11 @@ def _ends(column: Column, i: int, outgoing: bool) -> tuple[np.ndarray, np.ndarra
     return d, p
 
 
-def _image_trace(z: np.ndarray, cx: float, cy: float, unit: float, hover: str, **style: object) -> go.Heatmap:
+def _image_trace(z: np.ndarray, cx: float, cy: float, unit: float, hover: str, **style: object) -> dict:
     """A (rows, cols) array drawn upright, centred on (cx, cy), ``unit`` figure units per pixel."""
     rows, cols = z.shape
-    return go.Heatmap(
+    return dict(
+        type="heatmap",
         z=z[::-1],
         x0=cx - (cols - 1) / 2 * unit,
         dx=unit,
@@ -120,7 +121,7 @@ def _maps_mosaic(maps: np.ndarray, vertical: bool, gap: int) -> np.ndarray:
     return np.concatenate(list(long), axis=0)[: k * cell - gap, : cell - gap]
 
 
-def _maps_trace(column: Column, i: int, layout: _Layout) -> go.Heatmap:
+def _maps_trace(column: Column, i: int, layout: _Layout) -> dict:
     """A column's feature maps as one heatmap, each map scaled by the column's largest value."""
     maps = column.maps
     _, h, w = maps.shape
@@ -140,9 +141,10 @@ def _maps_trace(column: Column, i: int, layout: _Layout) -> go.Heatmap:
     )
 
 
-def _edge_traces(diagram: Diagram, layout: _Layout) -> list[go.Scatter]:
-    """Connections grouped into one line trace per (colour, width), segments separated by None."""
-    groups: dict[tuple[str, float], tuple[list, list]] = defaultdict(lambda: ([], []))
+def _edge_traces(diagram: Diagram, layout: _Layout) -> list[dict]:
+    """Connections grouped into one line trace per (colour, width); segments are separated by gaps
+    (NaN, which Plotly draws as None: numeric arrays keep the figure fast to build and to send)."""
+    parts: dict[tuple[str, float], list[np.ndarray]] = defaultdict(list)
     chosen = diagram.selected is not None
     for i, edges in enumerate(diagram.edges):
         if len(edges) == 0:
@@ -151,30 +153,38 @@ def _edge_traces(diagram: Diagram, layout: _Layout) -> list[go.Scatter]:
         d1, p1 = _ends(diagram.columns[i + 1], i + 1, outgoing=False)
         x0, y0 = layout.xy(d0[edges.src], p0[edges.src])
         x1, y1 = layout.xy(d1[edges.dst], p1[edges.dst])
+        gap = np.full(len(edges), np.nan)
+        segments = np.stack(
+            [np.stack([x0, x1, gap], 1).ravel(), np.stack([y0, y1, gap], 1).ravel()]
+        )  # (2, 3m)
         strong = edges.focus if chosen else np.ones(len(edges), bool)
-        top = float(np.abs(edges.value[strong]).max()) if strong.any() else 1.0
-        for j in range(len(edges)):
-            if strong[j]:
-                colour = UP_COLOR if edges.value[j] > 0 else DOWN_COLOR
-                bucket = min(int(abs(edges.value[j]) / top * 3 - 1e-9), 2) if top > 0 else 0
-                key = (colour, WIDTHS[bucket])
-            else:
-                key = (FADED, 0.6)
-            xs, ys = groups[key]
-            xs += [float(x0[j]), float(x1[j]), None]
-            ys += [float(y0[j]), float(y1[j]), None]
-    order = sorted(groups, key=lambda k: (k[0] != FADED, k[1]))  # faint first, thickest last
-    return [
-        go.Scatter(
-            x=groups[k][0],
-            y=groups[k][1],
-            mode="lines",
-            line=dict(color=k[0], width=k[1]),
-            hoverinfo="skip",
-            showlegend=False,
+        size = np.abs(edges.value)
+        top = float(size[strong].max()) if strong.any() else 1.0
+        bucket = np.minimum((size / (top or 1.0) * 3 - 1e-9).astype(int), 2).clip(0)
+        keys = [
+            (UP_COLOR if v > 0 else DOWN_COLOR, WIDTHS[b]) if s else (FADED, 0.6)
+            for v, b, s in zip(edges.value, bucket, strong, strict=True)
+        ]
+        for key in set(keys):
+            members = np.flatnonzero([k == key for k in keys])
+            columns = (members[:, None] * 3 + np.arange(3)).ravel()
+            parts[key].append(segments[:, columns])
+    order = sorted(parts, key=lambda k: (k[0] != FADED, k[1]))  # faint first, thickest last
+    traces = []
+    for key in order:
+        xy = np.concatenate(parts[key], axis=1)
+        traces.append(
+            dict(
+                type="scatter",
+                x=xy[0],
+                y=xy[1],
+                mode="lines",
+                line=dict(color=key[0], width=key[1]),
+                hoverinfo="skip",
+                showlegend=False,
+            )
         )
-        for k in order
-    ]
+    return traces
 
 
 def _hover(column: Column, i: int, j: int, names: tuple[str, ...]) -> str:
@@ -196,45 +206,55 @@ def _hover(column: Column, i: int, j: int, names: tuple[str, ...]) -> str:
     return "<br>".join(lines)
 
 
-def _neuron_trace(diagram: Diagram, layout: _Layout, size: int) -> go.Scatter:
-    """Every neuron of every layer in one trace; customdata (column, unit) identifies a click."""
-    xs, ys, shade, text, hover, custom, line = [], [], [], [], [], [], []
+def _output_label(diagram: Diagram, unit: int, probability: float, vertical: bool) -> str:
+    name, prob = diagram.class_names[unit], f"{probability:.0%}"
+    label = f"{name}<br>{prob}" if vertical else f"{name}  {prob}"
+    return f"<b>{label}</b>" if unit == diagram.top else label
+
+
+def _neuron_trace(diagram: Diagram, layout: _Layout, size: int) -> dict:
+    """Every neuron of every layer in one trace; customdata (column, unit) identifies a click.
+
+    Feature maps get an almost invisible marker over each tile, so they can be hovered and clicked too.
+    """
+    xs, ys, shade, is_map, custom, text, hover = [], [], [], [], [], [], []
     for i, column in enumerate(diagram.columns[1:], start=1):
         p = neuron_positions(column)
         x, y = layout.xy(np.full(len(p), _depth(i)), p)
+        xs.append(x)
+        ys.append(y)
         top = float(np.abs(column.values).max()) or 1.0
-        for j, unit in enumerate(column.shown):
-            xs.append(float(x[j]))
-            ys.append(float(y[j]))
-            shade.append(abs(float(column.values[j])) / top)
-            hover.append(_hover(column, i, j, diagram.class_names))
-            custom.append([i, int(unit)])
-            label = ""
-            if column.kind == "outputs":
-                name, prob = diagram.class_names[unit], f"{column.values[j]:.0%}"
-                label = f"{name}<br>{prob}" if layout.vertical else f"{name}  {prob}"
-                if unit == diagram.top:
-                    label = f"<b>{label}</b>"
-            text.append(label)
-            line.append("rgba(0,0,0,0)" if column.kind == "maps" else MUTED)
-    is_map = [diagram.columns[c].kind == "maps" for c, _ in custom]
-    return go.Scatter(
-        x=xs,
-        y=ys,
+        maps = column.kind == "maps"
+        shade.append(np.zeros(len(p)) if maps else np.abs(column.values) / top)
+        is_map.append(np.full(len(p), maps))
+        custom.append(np.stack([np.full(len(p), i), column.shown], axis=1))
+        hover += [_hover(column, i, j, diagram.class_names) for j in range(len(p))]
+        if column.kind == "outputs":
+            text += [
+                _output_label(diagram, int(u), float(v), layout.vertical)
+                for u, v in zip(column.shown, column.values, strict=True)
+            ]
+        else:
+            text += [""] * len(p)
+    mapped = np.concatenate(is_map)
+    return dict(
+        type="scatter",
+        x=np.concatenate(xs),
+        y=np.concatenate(ys),
         mode="markers+text",
         marker=dict(
-            color=[0.0 if m else s for m, s in zip(is_map, shade, strict=True)],
+            color=np.concatenate(shade),
             colorscale=LIT_SCALE,
             cmin=0.0,
             cmax=1.0,
-            size=[size * 1.6 if m else size for m in is_map],
-            opacity=[0.01 if m else 1.0 for m in is_map],
-            line=dict(color=line, width=1),
+            size=np.where(mapped, size * 1.6, size),
+            opacity=np.where(mapped, 0.01, 1.0),
+            line=dict(color=MUTED, width=np.where(mapped, 0.0, 1.0)),
         ),
         text=text,
         textposition="bottom center" if layout.vertical else "middle right",
         textfont=dict(color=INK, size=11 if layout.vertical else 13),
-        customdata=custom,
+        customdata=np.concatenate(custom).astype(np.int64),
         hovertext=hover,
         hoverinfo="text",
         unselected=dict(marker=dict(opacity=1.0)),
@@ -298,7 +318,7 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
     image = diagram.columns[0].maps[0]
     unit = IMAGE_SIDE / max(image.shape)
     cx, cy = layout.xy(_depth(0), 0.0)
-    traces: list[go.BaseTraceType] = [
+    traces: list[dict] = [
         _image_trace(
             image,
             float(cx),
@@ -319,7 +339,8 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
         column = diagram.columns[col]
         x, y = layout.xy(_depth(col), neuron_positions(column)[column.position(unit_index)])
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=[float(x)],
                 y=[float(y)],
                 mode="markers",
@@ -328,10 +349,9 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
                 marker=dict(symbol="circle-open", size=size * 1.9, color=RING, line=dict(width=3)),
             )
         )
-    fig = go.Figure(traces)
     x0, y0 = layout.xy(0.0, -IMAGE_SIDE / 2)
     x1, y1 = layout.xy(IMAGE_SIDE, IMAGE_SIDE / 2)
-    fig.add_shape(
+    frame = dict(
         type="rect",
         x0=float(x0),
         y0=float(y0),
@@ -350,10 +370,10 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
         top_space = 10
     if height is None:
         height = 130 + 150 * len(diagram.columns) if layout.vertical else 480
-    for axis, span in (("xaxis", xr), ("yaxis", yr)):
-        fig.layout[axis] = dict(range=list(span), visible=False, fixedrange=True, constrain="domain")
-    fig.layout.yaxis.scaleanchor = "x"
-    fig.update_layout(
+    axis = dict(visible=False, fixedrange=True, constrain="domain")
+    spec = dict(
+        xaxis=dict(axis, range=list(xr)),
+        yaxis=dict(axis, range=list(yr), scaleanchor="x", scaleratio=1),
         height=height,
         margin=dict(l=8, r=8, t=top_space, b=8),
         plot_bgcolor=BOARD,
@@ -361,10 +381,14 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
         showlegend=False,
         dragmode=False,
         hovermode="closest",
-        hoverlabel=dict(bgcolor="#FFFFFF", font_color="#1B1F24"),
+        hoverlabel=dict(bgcolor="#FFFFFF", font=dict(color="#1B1F24")),
         annotations=_notes(diagram, layout),
+        shapes=[frame],
         clickmode="event+select",
     )
+    # the traces and layout are built from known-good values: Plotly's per-property checks would take
+    # most of the time between a stroke and the redrawn diagram, so they are skipped
+    fig = go.Figure(data=traces, layout=spec, _validate=False)
     return fig
 
 
