@@ -254,7 +254,9 @@ def _neuron_trace(diagram: Diagram, layout: _Layout, size: int) -> dict:
         text=text,
         textposition="bottom center" if layout.vertical else "middle right",
         textfont=dict(color=INK, size=11 if layout.vertical else 13),
-        customdata=np.concatenate(custom).astype(np.int64),
+        customdata=np.concatenate(custom)
+        .astype(int)
+        .tolist(),  # plain lists: a click event returns them as they are
         hovertext=hover,
         hoverinfo="text",
         unselected=dict(marker=dict(opacity=1.0)),
