@@ -28,7 +28,8 @@ DIAGRAM = ".st-key-draw_diagram"
 READ_DIAGRAM = """() => {
   const gd = document.querySelector('.st-key-draw_diagram .js-plotly-plot');
   if (!gd || !gd.data) return null;
-  const neurons = gd.data.find(t => t.customdata && t.type === 'scatter');
+  const neurons = (gd._fullData || []).find(t => t.customdata && t.type === 'scatter');
+  if (!neurons) return null;
   return {shade: Array.from(neurons.marker.color), units: neurons.customdata.map(c => c.join(':')),
           labels: neurons.text.filter(t => t)};
 }"""
@@ -45,7 +46,7 @@ def neuron_point(page, column: int, position: int) -> tuple[float, float]:
     return page.evaluate(
         """([column, position]) => {
           const gd = document.querySelector('.st-key-draw_diagram .js-plotly-plot');
-          const t = gd.data.find(t => t.customdata && t.type === 'scatter');
+          const t = gd._fullData.find(t => t.customdata && t.type === 'scatter');
           const idx = t.customdata.map((c, i) => [c, i]).filter(([c]) => c[0] === column)[position][1];
           const L = gd._fullLayout, box = gd.getBoundingClientRect();
           return [box.left + L.xaxis._offset + L.xaxis.l2p(t.x[idx]), box.top + L.yaxis._offset + L.yaxis.l2p(t.y[idx])];
@@ -104,21 +105,21 @@ def test_clicking_a_neuron_shows_its_weights_and_connections(page, app_url):
 
 
 ARM_TIMERS = """() => {
-  // Times from mouse-up until each chart's Plotly data has changed and is drawn.
+  // Times from mouse-up until each chart holds new Plotly data and is drawn. Plotly.react gives a
+  // redrawn chart a new data array, so comparing references keeps this observer cheap.
   window.strokeTimes = {up: null, probabilities: null, diagram: null};
   const sels = {probabilities: '.st-key-draw_probabilities', diagram: '.st-key-draw_diagram'};
-  const signature = name => {
+  const current = name => {
     const gd = document.querySelector(sels[name] + ' .js-plotly-plot');
-    if (!gd || !gd.data || !gd.querySelector('svg.main-svg')) return null;
-    return JSON.stringify(gd.data.map(t => [t.y, t.marker && t.marker.color, t.text]));
+    return gd && gd.data && gd.querySelector('svg.main-svg') ? gd.data : null;
   };
-  const before = {probabilities: signature('probabilities'), diagram: signature('diagram')};
+  const before = {probabilities: current('probabilities'), diagram: current('diagram')};
   window.addEventListener('mouseup', () => { window.strokeTimes.up = performance.now(); }, {once: true, capture: true});
   const observer = new MutationObserver(() => {
     if (window.strokeTimes.up === null) return;
     for (const name of ['probabilities', 'diagram']) {
       if (window.strokeTimes[name] !== null) continue;
-      const now = signature(name);
+      const now = current(name);
       if (now !== null && now !== before[name]) window.strokeTimes[name] = performance.now() - window.strokeTimes.up;
     }
     if (window.strokeTimes.probabilities !== null && window.strokeTimes.diagram !== null) observer.disconnect();
