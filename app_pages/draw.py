@@ -48,7 +48,7 @@ def predict_section(model: ModelChoice) -> None:
             prediction = prediction_panel(network, given.digit, names)
             add_digit_form(given.digit, prediction.top)
     if given.digit is not None:
-        with st.container(border=True):
+        with st.container(border=True, key="draw_diagram_box"):
             st.markdown("**The network, lit by your drawing**")
             diagram_panel(network, given.digit, names, key="draw_diagram")
     if given.digit is not None and st.toggle(

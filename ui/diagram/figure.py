@@ -309,6 +309,7 @@ def _notes(diagram: Diagram, layout: _Layout) -> list[dict]:
         grey = note["text"].startswith("+ ")
         note["font"] = dict(color=MUTED if grey else INK, size=11 if grey else 12)
         note["showarrow"] = False
+        note["bgcolor"] = "rgba(27,33,41,0.85)"  # the board's colour: text stays readable over lines
     return notes
 
 
