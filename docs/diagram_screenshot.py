@@ -27,7 +27,7 @@ from nn_core.store.default_model import FILE_NAME  # noqa: E402
 from nn_core.store.model_file import load_model, save_model  # noqa: E402
 from tests.browser.conftest import CANVAS, CHROMIUM, CHROMIUM_ARGS, AppServer, wait_for_app  # noqa: E402
 from tests.browser.test_diagram_browser import neuron_point, read_diagram  # noqa: E402
-from tests.browser.test_draw_browser import SEVEN_BAR, SEVEN_LEG, expect_top_class, stroke  # noqa: E402
+from tests.browser.test_draw_browser import SEVEN_BAR, SEVEN_LEG, headline, stroke  # noqa: E402
 from tests.test_robustness import CACHE_NAME, cached_default_model  # noqa: E402
 
 
@@ -57,7 +57,8 @@ def main() -> None:
             page.wait_for_timeout(1000)  # the canvas sets up its mouse handlers a moment after it appears
             stroke(page, canvas, SEVEN_BAR)
             stroke(page, canvas, SEVEN_LEG)
-            expect_top_class(page, "7")
+            expect(headline(page)).to_be_visible(timeout=15_000)  # a 7 at the usual width
+            wait_for_app(page)
             box = page.locator(".st-key-draw_diagram_box")
             box.scroll_into_view_if_needed()
             drawn = read_diagram(page)
@@ -65,7 +66,7 @@ def main() -> None:
             brightest = max(layer1, key=lambda i: drawn["shade"][i])  # the most active neuron drawn
             x, y = neuron_point(page, 1, layer1.index(brightest))
             page.mouse.click(x, y)
-            expect(page.get_by_text("Its incoming weights")).to_be_visible(timeout=15_000)
+            expect(page.get_by_text("Incoming weights")).to_be_visible(timeout=15_000)
             wait_for_app(page)
             page.mouse.move(5, 5)  # no hover label in the picture
             box.scroll_into_view_if_needed()

@@ -192,3 +192,14 @@ def test_weight_image_is_centred_on_zero():
     heat = fig.data[0]
     assert heat.zmin == -heat.zmax == pytest.approx(-np.abs(weights).max())
     assert fig.layout.title.text == "Its incoming weights"
+
+
+def test_the_true_class_is_marked_beside_its_output(wide):
+    _, image, stages = wide
+    diagram = build_diagram(image, stages, NAMES)
+    truth = (diagram.top + 1) % 10  # a wrong answer
+    labels = [t for t in _neurons(diagram_figure(diagram, true_class=truth)).text if t]
+    assert labels[truth].endswith("  ← true") and not labels[truth].startswith("<b>")
+    assert sum("true" in label for label in labels) == 1
+    assert labels[diagram.top].startswith("<b>")
+    assert not any("true" in t for t in _neurons(diagram_figure(diagram)).text)

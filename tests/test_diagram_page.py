@@ -156,6 +156,10 @@ def test_the_analysis_shows_the_diagram_for_a_chosen_test_image(mnist_root, tmp_
     assert pick.value == int(mistakes[0]) and pick.options[0].startswith(f"#{mistakes[0]}: a ")
     figure = spec(at, "train_diagram_r1")
     np.testing.assert_allclose(_image(figure), X[mistakes[0]].reshape(28, 28), atol=1e-6)
+    outputs = [t for t in _neurons(figure)["text"] if t]  # "3  0%  ← true", "<b>7  97%</b>", ...
+    first = int(mistakes[0])
+    assert outputs[labels[first]].endswith("← true")  # the label, marked
+    assert outputs[network.predict(X[first : first + 1])[0]].startswith("<b>")  # the wrong answer, bold
     pick.set_value(int(mistakes[3])).run()
     np.testing.assert_allclose(
         _image(spec(at, "train_diagram_r1")), X[mistakes[3]].reshape(28, 28), atol=1e-6

@@ -91,7 +91,7 @@ def test_clicking_a_neuron_shows_its_weights_and_connections(page, app_url):
     x, y = neuron_point(page, 1, 2)
     page.mouse.click(x, y)
     expect(page.get_by_text(f"Layer 1: neuron {unit}", exact=True)).to_be_visible(timeout=15_000)
-    expect(page.get_by_text("Its incoming weights")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("Incoming weights")).to_be_visible(timeout=15_000)
     wait_for_app(page)
     ring = page.evaluate(
         """() => document.querySelector('.st-key-draw_diagram .js-plotly-plot').data
@@ -100,7 +100,7 @@ def test_clicking_a_neuron_shows_its_weights_and_connections(page, app_url):
     assert ring
     screenshot(page, "diagram-clicked")
     page.get_by_role("button", name="Let go of this neuron").click()
-    expect(page.get_by_text("Its incoming weights")).to_have_count(0, timeout=15_000)
+    expect(page.get_by_text("Incoming weights")).to_have_count(0, timeout=15_000)
     assert_healthy(page)
 
 
@@ -191,3 +191,27 @@ def test_on_a_phone_the_diagram_runs_top_to_bottom(browser, app_url):
         assert page.locator("[data-testid=stException]").count() == 0 and errors == []
     finally:
         context.close()
+
+
+def test_the_analysis_draws_a_misclassified_test_image(page, app_url):
+    from tests.browser.test_training_browser import open_playground
+
+    open_playground(page, app_url, {"n": "1000", "epochs": "1", "hidden": "32", "val": "0.1"})
+    page.get_by_role("button", name="Start a new run").click()
+    expect(page.get_by_text("Finished: 1 epoch")).to_be_visible(timeout=90_000)
+    wait_for_app(page)
+    pick = page.get_by_role("combobox", name="A confidently wrong test image")
+    pick.scroll_into_view_if_needed()
+    expect(pick).to_be_visible(timeout=30_000)
+    chosen = re.search(r"#(\d+): a (\S+), answered (\S+)", pick.input_value() or pick.inner_text())
+    diagram = page.locator("[class*=st-key-train_diagram_] .js-plotly-plot").first
+    diagram.scroll_into_view_if_needed()
+    expect(diagram.locator("svg.main-svg").first).to_be_visible(timeout=15_000)
+    labels = page.evaluate(
+        """() => document.querySelector('[class*=st-key-train_diagram_] .js-plotly-plot')._fullData
+                  .find(t => t.customdata && t.type === 'scatter').text.filter(t => t)"""
+    )
+    if chosen:  # the answer the network gave is the bold output
+        assert any(label.startswith(f"<b>{chosen.group(3)} ") for label in labels), labels
+    screenshot(page, "diagram-analysis")
+    assert_healthy(page)

@@ -206,13 +206,16 @@ def _hover(column: Column, i: int, j: int, names: tuple[str, ...]) -> str:
     return "<br>".join(lines)
 
 
-def _output_label(diagram: Diagram, unit: int, probability: float, vertical: bool) -> str:
+def _output_label(diagram: Diagram, unit: int, probability: float, vertical: bool, truth: int | None) -> str:
+    """ "7  98%": the answer in bold; the true class (when known) marked "true"."""
     name, prob = diagram.class_names[unit], f"{probability:.0%}"
     label = f"{name}<br>{prob}" if vertical else f"{name}  {prob}"
+    if unit == truth:
+        label += "<br>(true)" if vertical else "  ← true"
     return f"<b>{label}</b>" if unit == diagram.top else label
 
 
-def _neuron_trace(diagram: Diagram, layout: _Layout, size: int) -> dict:
+def _neuron_trace(diagram: Diagram, layout: _Layout, size: int, truth: int | None = None) -> dict:
     """Every neuron of every layer in one trace; customdata (column, unit) identifies a click.
 
     Feature maps get an almost invisible marker over each tile, so they can be hovered and clicked too.
@@ -231,7 +234,7 @@ def _neuron_trace(diagram: Diagram, layout: _Layout, size: int) -> dict:
         hover += [_hover(column, i, j, diagram.class_names) for j in range(len(p))]
         if column.kind == "outputs":
             text += [
-                _output_label(diagram, int(u), float(v), layout.vertical)
+                _output_label(diagram, int(u), float(v), layout.vertical, truth)
                 for u, v in zip(column.shown, column.values, strict=True)
             ]
         else:
@@ -313,8 +316,16 @@ def _notes(diagram: Diagram, layout: _Layout) -> list[dict]:
     return notes
 
 
-def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: int | None = None) -> go.Figure:
-    """The network diagram: ``orientation`` is ``"horizontal"`` (input left) or ``"vertical"`` (input on top)."""
+def diagram_figure(
+    diagram: Diagram,
+    orientation: str = "horizontal",
+    height: int | None = None,
+    true_class: int | None = None,
+) -> go.Figure:
+    """The network diagram: ``orientation`` is ``"horizontal"`` (input left) or ``"vertical"`` (input on top).
+
+    ``true_class`` (a test image's label) is marked beside its output, so a wrong answer shows as such.
+    """
     if orientation not in ("horizontal", "vertical"):
         raise ValueError(f"orientation must be 'horizontal' or 'vertical', got {orientation!r}")
     layout = _Layout(orientation == "vertical")
@@ -336,7 +347,7 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
     traces += [_maps_trace(c, i, layout) for i, c in enumerate(diagram.columns) if c.kind == "maps"]
     traces += _edge_traces(diagram, layout)
     size = 11 if layout.vertical else 15
-    traces.append(_neuron_trace(diagram, layout, size))
+    traces.append(_neuron_trace(diagram, layout, size, true_class))
     if diagram.selected is not None:
         col, unit_index = diagram.selected
         column = diagram.columns[col]
@@ -369,7 +380,7 @@ def diagram_figure(diagram: Diagram, orientation: str = "horizontal", height: in
         xr, yr = (-SPAN / 2 - 0.15, SPAN / 2 + 0.15), (-(_depth(last) + 0.45), 0.25)
         top_space = 40
     else:
-        xr, yr = (-0.05, _depth(last) + 0.75), (lo, hi)
+        xr, yr = (-0.05, _depth(last) + (1.1 if true_class is not None else 0.75)), (lo, hi)
         top_space = 10
     if height is None:
         height = 130 + 150 * len(diagram.columns) if layout.vertical else 480

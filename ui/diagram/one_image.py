@@ -66,5 +66,6 @@ def image_diagram_section(
     if index is None:
         st.caption("Choose a test image to see the network's diagram for it.")
         return
-    st.caption(mistake_label(index, y, pred, confidence, names))
-    diagram_panel(network, X[index].reshape(28, 28), names, key)
+    if number is not None:
+        st.caption(mistake_label(index, y, pred, confidence, names))
+    diagram_panel(network, X[index].reshape(28, 28), names, key, true_class=int(y[index]))

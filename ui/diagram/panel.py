@@ -68,7 +68,7 @@ def _details(network: Network, diagram: Diagram, key: str) -> None:
     if col == 1 and column.kind == "units":
         W = network.dense_layers[0].W  # (784, width)
         st.plotly_chart(
-            weight_image_figure(W[:, unit].reshape(28, 28), "Its incoming weights", height=230),
+            weight_image_figure(W[:, unit].reshape(28, 28), "Incoming weights", height=230),
             key=key + "_weights",
             config={"displayModeBar": False},
         )
@@ -82,11 +82,12 @@ def _details(network: Network, diagram: Diagram, key: str) -> None:
 
 
 def diagram_panel(
-    network: Network, image: np.ndarray, class_names: Sequence[str], key: str
+    network: Network, image: np.ndarray, class_names: Sequence[str], key: str, true_class: int | None = None
 ) -> Diagram | None:
     """The diagram of ``network`` for one image (28, 28) in [0, 1], with the chosen neuron's details.
 
     ``key`` names the chart; the layout choice and the chosen neuron are kept under keys built from it.
+    ``true_class``: the image's label when known (a test image), marked beside its output.
     Returns the diagram drawn (None when the network cannot be drawn: a message says why).
     """
     neuron_key = key + "_neuron"
@@ -103,7 +104,7 @@ def diagram_panel(
     chart_col, detail_col = st.columns([3, 1], gap="small")
     with chart_col:
         st.plotly_chart(
-            diagram_figure(diagram, "vertical" if vertical else "horizontal"),
+            diagram_figure(diagram, "vertical" if vertical else "horizontal", true_class=true_class),
             key=key,
             on_select=partial(_on_pick, key, neuron_key),
             selection_mode="points",
