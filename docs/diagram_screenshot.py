@@ -66,11 +66,13 @@ def main() -> None:
             brightest = max(layer1, key=lambda i: drawn["shade"][i])  # the most active neuron drawn
             x, y = neuron_point(page, 1, layer1.index(brightest))
             page.mouse.click(x, y)
-            expect(page.get_by_text("Incoming weights")).to_be_visible(timeout=15_000)
+            weights = page.get_by_text("Incoming weights", exact=True)
+            expect(weights).to_be_visible(timeout=15_000)
             wait_for_app(page)
             page.mouse.move(5, 5)  # no hover label in the picture
             box.scroll_into_view_if_needed()
             page.wait_for_timeout(800)
+            expect(weights).to_be_visible()
             args.out.parent.mkdir(parents=True, exist_ok=True)
             box.screenshot(path=str(args.out))
             browser.close()

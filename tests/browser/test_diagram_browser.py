@@ -91,7 +91,7 @@ def test_clicking_a_neuron_shows_its_weights_and_connections(page, app_url):
     x, y = neuron_point(page, 1, 2)
     page.mouse.click(x, y)
     expect(page.get_by_text(f"Layer 1: neuron {unit}", exact=True)).to_be_visible(timeout=15_000)
-    expect(page.get_by_text("Incoming weights")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("Incoming weights", exact=True)).to_be_visible(timeout=15_000)
     wait_for_app(page)
     ring = page.evaluate(
         """() => document.querySelector('.st-key-draw_diagram .js-plotly-plot').data
@@ -99,27 +99,41 @@ def test_clicking_a_neuron_shows_its_weights_and_connections(page, app_url):
     )
     assert ring
     screenshot(page, "diagram-clicked")
+    canvas.scroll_into_view_if_needed()
+    stroke(page, canvas, [(60, 150), (220, 150)])  # another stroke: the chosen neuron stays chosen
+    expect(page.get_by_text("Layer 1: neuron")).to_have_count(1)
+    page.wait_for_timeout(500)
+    wait_for_app(page)
+    expect(page.get_by_text(f"Layer 1: neuron {unit}", exact=True)).to_be_visible(timeout=15_000)
     page.get_by_role("button", name="Let go of this neuron").click()
-    expect(page.get_by_text("Incoming weights")).to_have_count(0, timeout=15_000)
+    expect(page.get_by_text("Incoming weights", exact=True)).to_have_count(0, timeout=15_000)
     assert_healthy(page)
 
 
 ARM_TIMERS = """() => {
-  // Times from mouse-up until each chart holds new Plotly data and is drawn. Plotly.react gives a
-  // redrawn chart a new data array, so comparing references keeps this observer cheap.
+  // Times from mouse-up until each chart is drawn with new values. A rerun also remounts the charts
+  // with their old values, so what counts is a change of content: the bars' heights, the neurons'
+  // shades and labels. Content is read only when a chart holds a new data array, which keeps the
+  // observer cheap.
   window.strokeTimes = {up: null, probabilities: null, diagram: null};
   const sels = {probabilities: '.st-key-draw_probabilities', diagram: '.st-key-draw_diagram'};
-  const current = name => {
+  const content = gd => JSON.stringify(gd.data.map(t => [t.y && t.type === 'bar' ? t.y : null,
+                                                         t.customdata ? [t.marker.color, t.text] : null]));
+  const seen = {}, before = {};
+  const look = name => {
     const gd = document.querySelector(sels[name] + ' .js-plotly-plot');
-    return gd && gd.data && gd.querySelector('svg.main-svg') ? gd.data : null;
+    if (!gd || !gd.data || !gd.querySelector('svg.main-svg')) return null;
+    if (!seen[name] || seen[name].ref !== gd.data) seen[name] = {ref: gd.data, content: content(gd)};
+    return seen[name].content;
   };
-  const before = {probabilities: current('probabilities'), diagram: current('diagram')};
+  before.probabilities = look('probabilities');
+  before.diagram = look('diagram');
   window.addEventListener('mouseup', () => { window.strokeTimes.up = performance.now(); }, {once: true, capture: true});
   const observer = new MutationObserver(() => {
     if (window.strokeTimes.up === null) return;
     for (const name of ['probabilities', 'diagram']) {
       if (window.strokeTimes[name] !== null) continue;
-      const now = current(name);
+      const now = look(name);
       if (now !== null && now !== before[name]) window.strokeTimes[name] = performance.now() - window.strokeTimes.up;
     }
     if (window.strokeTimes.probabilities !== null && window.strokeTimes.diagram !== null) observer.disconnect();
