@@ -2,8 +2,8 @@
 
 Used by the Draw page (redrawn after every stroke) and by the playground's test-set analysis (for a
 chosen test image). The clicked neuron is kept in ``st.session_state[key + "_neuron"]`` as
-(column, unit), so it stays chosen while the drawing changes; clicking the board's background
-clears it.
+(column, unit), so it stays chosen while the drawing changes, until another neuron is clicked or
+the "Let go of this neuron" button is pressed.
 """
 
 from __future__ import annotations
@@ -39,11 +39,10 @@ def picked_neuron(event: object) -> tuple[int, int] | None:
 
 
 def _on_pick(chart_key: str, neuron_key: str) -> None:
-    """Keep the clicked neuron; a click elsewhere lets it go."""
+    """Keep the clicked neuron. An empty selection changes nothing: Plotly may send one when it redraws
+    the chart with new data, which must not drop the choice; "Let go of this neuron" does that."""
     neuron = picked_neuron(st.session_state.get(chart_key))
-    if neuron is None:
-        st.session_state.pop(neuron_key, None)
-    else:
+    if neuron is not None:
         st.session_state[neuron_key] = neuron
 
 
