@@ -5,8 +5,8 @@ column of neurons lit from black (silent) to white (its most active neuron), fea
 images, the outputs with their class names and probabilities on the right. Connections are lines
 coloured by sign (sky blue pushes the next neuron up, orange pushes it down: both readable with
 every common colour-vision deficiency) and in three widths by size. The figure stays small: all
-neurons are one trace, the connections one trace per colour and width (``None`` between
-segments), each image one heatmap. ``orientation="vertical"`` runs top to bottom for narrow screens.
+neurons are one trace, the connections one trace per colour and width (segments separated by
+NaN gaps, Plotly's numeric form of ``None``), each image one heatmap. ``orientation="vertical"`` runs top to bottom for narrow screens.
 """
 
 from __future__ import annotations
@@ -16,80 +16,25 @@ from collections import defaultdict
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.diagram.geometry import (
+    IMAGE_SIDE,
+    SPAN,
+    Layout,
+    depth,
+    ends,
+    neuron_positions,
+    tile_geometry,
+)
+from ui.diagram.labels import BOARD, INK, MUTED, column_notes, hover_text, output_label
 from ui.diagram.selection import Column, Diagram
+from ui.palette import CHOSEN_COLOR, LOWER_COLOR, RAISE_COLOR
 
-BOARD = "#1B2129"  # background
-INK = "#E6E9ED"  # text
-MUTED = "#9AA5B1"  # notes, outlines
-UP_COLOR = "#56B4E9"  # Okabe-Ito sky blue: the connection raises the next neuron
-DOWN_COLOR = "#E69F00"  # Okabe-Ito orange: it lowers it
+UP_COLOR = RAISE_COLOR  # Okabe-Ito sky blue: the connection raises the next neuron
+DOWN_COLOR = LOWER_COLOR  # Okabe-Ito orange: it lowers it
 FADED = "rgba(154,165,177,0.25)"  # other connections while a neuron is chosen
-RING = "#F0E442"  # Okabe-Ito yellow: the chosen neuron
+RING = CHOSEN_COLOR  # Okabe-Ito yellow: the chosen neuron
 LIT_SCALE = [[0.0, "#000000"], [1.0, "#FFFFFF"]]
 WIDTHS = (0.8, 1.8, 3.2)  # line widths for a third, two thirds and all of the largest contribution
-IMAGE_SIDE = 1.0  # the input image is a 1 x 1 square
-GAP = 1.3  # distance between columns
-SPAN = 2.0  # length of a full column of neurons
-MAX_PITCH = 0.17  # neurons of short columns are no further apart than this
-
-
-def _pitch(k: int) -> float:
-    return MAX_PITCH if k < 2 else min(MAX_PITCH, SPAN / (k - 1))
-
-
-def _depth(i: int) -> float:
-    """Centre of column i along the network (the image is column 0)."""
-    return IMAGE_SIDE / 2 if i == 0 else IMAGE_SIDE + GAP * (i - 0.5)
-
-
-class _Layout:
-    """Maps (depth, position) to figure coordinates: left to right, or top to bottom."""
-
-    def __init__(self, vertical: bool) -> None:
-        self.vertical = vertical
-
-    def xy(self, d: np.ndarray | float, p: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-        d, p = np.asarray(d, dtype=np.float64), np.asarray(p, dtype=np.float64)
-        return (p, -d) if self.vertical else (d, -p)
-
-
-def _tile_geometry(column: Column) -> tuple[float, float, float, int]:
-    """Feature-map tiles: pitch between tiles and a tile's side (figure units), figure units per map
-    pixel, and the gap between tiles in map pixels (so the tiles land exactly on their positions)."""
-    k, h, w = column.maps.shape
-    pitch = min(0.45, SPAN / max(k, 1))
-    gap = max(1, round(0.25 * max(h, w)))
-    unit = pitch / (max(h, w) + gap)
-    return pitch, max(h, w) * unit, unit, gap
-
-
-def neuron_positions(column: Column) -> np.ndarray:
-    """Position along the column of each drawn neuron (k,), centred on 0, first at the top (or left)."""
-    k = len(column.shown)
-    pitch = _tile_geometry(column)[0] if column.kind == "maps" else _pitch(k)
-    return (np.arange(k) - (k - 1) / 2) * pitch
-
-
-def _pixel_centres(column: Column) -> tuple[np.ndarray, np.ndarray]:
-    """(depth, position) of every pixel centre of the input image, row by row."""
-    rows, cols = column.maps.shape[1:]
-    unit = IMAGE_SIDE / max(rows, cols)
-    r, c = np.divmod(np.arange(rows * cols), cols)
-    return _depth(0) + (c - (cols - 1) / 2) * unit, (r - (rows - 1) / 2) * unit
-
-
-def _ends(column: Column, i: int, outgoing: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(depth, position) where connections leave (``outgoing``) or reach each drawn neuron of a column."""
-    if column.kind == "image":
-        if column.size == column.maps[0].size:
-            return _pixel_centres(column)
-        k = column.size
-        return np.full(k, IMAGE_SIDE), np.zeros(k)
-    p = neuron_positions(column)
-    d = np.full(len(p), _depth(i))
-    if column.kind == "maps":
-        d = d + (0.5 if outgoing else -0.5) * _tile_geometry(column)[1]
-    return d, p
 
 
 def _image_trace(z: np.ndarray, cx: float, cy: float, unit: float, hover: str, **style: object) -> dict:
@@ -121,14 +66,14 @@ def _maps_mosaic(maps: np.ndarray, vertical: bool, gap: int) -> np.ndarray:
     return np.concatenate(list(long), axis=0)[: k * cell - gap, : cell - gap]
 
 
-def _maps_trace(column: Column, i: int, layout: _Layout) -> dict:
+def _maps_trace(column: Column, i: int, layout: Layout) -> dict:
     """A column's feature maps as one heatmap, each map scaled by the column's largest value."""
     maps = column.maps
     _, h, w = maps.shape
-    _, _, unit, gap = _tile_geometry(column)
+    _, _, unit, gap = tile_geometry(column)
     top = float(np.abs(maps).max()) or 1.0
     mosaic = _maps_mosaic(np.abs(maps) / top, layout.vertical, gap)
-    cx, cy = layout.xy(_depth(i), 0.0)
+    cx, cy = layout.xy(depth(i), 0.0)
     return _image_trace(
         mosaic,
         float(cx),
@@ -141,7 +86,7 @@ def _maps_trace(column: Column, i: int, layout: _Layout) -> dict:
     )
 
 
-def _edge_traces(diagram: Diagram, layout: _Layout) -> list[dict]:
+def _edge_traces(diagram: Diagram, layout: Layout) -> list[dict]:
     """Connections grouped into one line trace per (colour, width); segments are separated by gaps
     (NaN, which Plotly draws as None: numeric arrays keep the figure fast to build and to send)."""
     parts: dict[tuple[str, float], list[np.ndarray]] = defaultdict(list)
@@ -149,8 +94,8 @@ def _edge_traces(diagram: Diagram, layout: _Layout) -> list[dict]:
     for i, edges in enumerate(diagram.edges):
         if len(edges) == 0:
             continue
-        d0, p0 = _ends(diagram.columns[i], i, outgoing=True)
-        d1, p1 = _ends(diagram.columns[i + 1], i + 1, outgoing=False)
+        d0, p0 = ends(diagram.columns[i], i, outgoing=True)
+        d1, p1 = ends(diagram.columns[i + 1], i + 1, outgoing=False)
         x0, y0 = layout.xy(d0[edges.src], p0[edges.src])
         x1, y1 = layout.xy(d1[edges.dst], p1[edges.dst])
         gap = np.full(len(edges), np.nan)
@@ -187,35 +132,7 @@ def _edge_traces(diagram: Diagram, layout: _Layout) -> list[dict]:
     return traces
 
 
-def _hover(column: Column, i: int, j: int, names: tuple[str, ...]) -> str:
-    unit = int(column.shown[j])
-    lines = [f"<b>{names[unit]}</b>" if column.kind == "outputs" else f"<b>{column.title}, neuron {unit}</b>"]
-    if column.kind == "outputs":
-        lines.append(f"probability {column.values[j]:.1%}")
-        if column.pre is not None:
-            lines.append(f"score (logit) {column.pre[j]:+.3f}")
-    elif column.kind == "maps":
-        lines.append(f"mean activation {column.values[j]:.3f}")
-    else:
-        lines.append(f"activation {column.values[j]:.3f}")
-        if column.pre is not None:
-            lines.append(f"weighted sum {column.pre[j]:+.3f}")
-    if column.bias is not None:
-        lines.append(f"bias {column.bias[j]:+.3f}")
-    lines.append("click: its strongest connections")
-    return "<br>".join(lines)
-
-
-def _output_label(diagram: Diagram, unit: int, probability: float, vertical: bool, truth: int | None) -> str:
-    """ "7  98%": the answer in bold; the true class (when known) marked "true"."""
-    name, prob = diagram.class_names[unit], f"{probability:.0%}"
-    label = f"{name}<br>{prob}" if vertical else f"{name}  {prob}"
-    if unit == truth:
-        label += "<br>(true)" if vertical else "  ← true"
-    return f"<b>{label}</b>" if unit == diagram.top else label
-
-
-def _neuron_trace(diagram: Diagram, layout: _Layout, size: int, truth: int | None = None) -> dict:
+def _neuron_trace(diagram: Diagram, layout: Layout, size: int, truth: int | None = None) -> dict:
     """Every neuron of every layer in one trace; customdata (column, unit) identifies a click.
 
     Feature maps get an almost invisible marker over each tile, so they can be hovered and clicked too.
@@ -223,7 +140,7 @@ def _neuron_trace(diagram: Diagram, layout: _Layout, size: int, truth: int | Non
     xs, ys, shade, is_map, custom, text, hover = [], [], [], [], [], [], []
     for i, column in enumerate(diagram.columns[1:], start=1):
         p = neuron_positions(column)
-        x, y = layout.xy(np.full(len(p), _depth(i)), p)
+        x, y = layout.xy(np.full(len(p), depth(i)), p)
         xs.append(x)
         ys.append(y)
         top = float(np.abs(column.values).max()) or 1.0
@@ -231,10 +148,10 @@ def _neuron_trace(diagram: Diagram, layout: _Layout, size: int, truth: int | Non
         shade.append(np.zeros(len(p)) if maps else np.abs(column.values) / top)
         is_map.append(np.full(len(p), maps))
         custom.append(np.stack([np.full(len(p), i), column.shown], axis=1))
-        hover += [_hover(column, i, j, diagram.class_names) for j in range(len(p))]
+        hover += [hover_text(column, i, j, diagram.class_names) for j in range(len(p))]
         if column.kind == "outputs":
             text += [
-                _output_label(diagram, int(u), float(v), layout.vertical, truth)
+                output_label(diagram, int(u), float(v), layout.vertical, truth)
                 for u, v in zip(column.shown, column.values, strict=True)
             ]
         else:
@@ -267,55 +184,6 @@ def _neuron_trace(diagram: Diagram, layout: _Layout, size: int, truth: int | Non
     )
 
 
-def _half_thickness(column: Column) -> float:
-    """Half the size of a column across the network's direction (image, tiles or neurons)."""
-    if column.kind == "image":
-        return IMAGE_SIDE / 2
-    return _tile_geometry(column)[1] / 2 if column.kind == "maps" else 0.06
-
-
-def _notes(diagram: Diagram, layout: _Layout) -> list[dict]:
-    """Column titles, and under each wide layer how many neurons are left out and why.
-
-    Left to right: titles above the columns, notes below. Top to bottom: each row's title above
-    its left end, its note below its right end.
-    """
-    notes = []
-    for i, column in enumerate(diagram.columns):
-        if column.kind == "image":
-            title = column.title
-        elif column.kind == "outputs":
-            title = "Output"
-        else:
-            title = f"Layer {i}<br>{column.title} · {column.size}"
-        more = ""
-        if column.left_out:
-            what = "maps" if column.kind == "maps" else "neurons"
-            more = f"+ {column.left_out} more {what}<br>(less active, not drawn)"
-        if layout.vertical:
-            half = _half_thickness(column)
-            x, y = layout.xy(_depth(i) - half - 0.04, -SPAN / 2)
-            notes.append(dict(x=x, y=y, text=title.replace("<br>", " · "), xanchor="left", yanchor="bottom"))
-            if more:
-                x, y = layout.xy(
-                    _depth(i) + half + 0.04 + (0.12 if column.kind == "outputs" else 0), SPAN / 2
-                )
-                notes.append(dict(x=x, y=y, text=more.replace("<br>", " "), xanchor="right", yanchor="top"))
-        else:
-            x, y = layout.xy(_depth(i), -SPAN / 2 - 0.12)
-            notes.append(dict(x=x, y=y, text=title, xanchor="center", yanchor="bottom"))
-            if more:
-                x, y = layout.xy(_depth(i), SPAN / 2 + 0.12)
-                notes.append(dict(x=x, y=y, text=more, xanchor="center", yanchor="top"))
-    for note in notes:
-        note["x"], note["y"] = float(note["x"]), float(note["y"])
-        grey = note["text"].startswith("+ ")
-        note["font"] = dict(color=MUTED if grey else INK, size=11 if grey else 12)
-        note["showarrow"] = False
-        note["bgcolor"] = "rgba(27,33,41,0.85)"  # the board's colour: text stays readable over lines
-    return notes
-
-
 def diagram_figure(
     diagram: Diagram,
     orientation: str = "horizontal",
@@ -328,10 +196,10 @@ def diagram_figure(
     """
     if orientation not in ("horizontal", "vertical"):
         raise ValueError(f"orientation must be 'horizontal' or 'vertical', got {orientation!r}")
-    layout = _Layout(orientation == "vertical")
+    layout = Layout(orientation == "vertical")
     image = diagram.columns[0].maps[0]
     unit = IMAGE_SIDE / max(image.shape)
-    cx, cy = layout.xy(_depth(0), 0.0)
+    cx, cy = layout.xy(depth(0), 0.0)
     traces: list[dict] = [
         _image_trace(
             image,
@@ -351,7 +219,7 @@ def diagram_figure(
     if diagram.selected is not None:
         col, unit_index = diagram.selected
         column = diagram.columns[col]
-        x, y = layout.xy(_depth(col), neuron_positions(column)[column.position(unit_index)])
+        x, y = layout.xy(depth(col), neuron_positions(column)[column.position(unit_index)])
         traces.append(
             dict(
                 type="scatter",
@@ -377,10 +245,10 @@ def diagram_figure(
     last = len(diagram.columns) - 1
     lo, hi = -SPAN / 2 - 0.45, SPAN / 2 + 0.45
     if layout.vertical:
-        xr, yr = (-SPAN / 2 - 0.15, SPAN / 2 + 0.15), (-(_depth(last) + 0.45), 0.25)
+        xr, yr = (-SPAN / 2 - 0.15, SPAN / 2 + 0.15), (-(depth(last) + 0.45), 0.25)
         top_space = 40
     else:
-        xr, yr = (-0.05, _depth(last) + (1.1 if true_class is not None else 0.75)), (lo, hi)
+        xr, yr = (-0.05, depth(last) + (1.1 if true_class is not None else 0.75)), (lo, hi)
         top_space = 10
     if height is None:
         height = 130 + 150 * len(diagram.columns) if layout.vertical else 480
@@ -396,7 +264,7 @@ def diagram_figure(
         dragmode=False,
         hovermode="closest",
         hoverlabel=dict(bgcolor="#FFFFFF", font=dict(color="#1B1F24")),
-        annotations=_notes(diagram, layout),
+        annotations=column_notes(diagram, layout),
         shapes=[frame],
         clickmode="event+select",
     )
