@@ -2,8 +2,9 @@
 
 ``selection`` decides from a network and one input which neurons and which connections are drawn
 (pure NumPy); ``stages`` reads those inputs out of an ``nn_core`` network; ``figure`` draws a
-``Diagram`` with Plotly; ``panel`` places it on a page (the Draw page and the playground's test-set
-analysis), with the clicked neuron's details beside it.
+``Diagram`` with Plotly, using ``geometry`` (where each neuron goes) and ``labels`` (hover text,
+titles, notes); ``panel`` places it on a page with the clicked neuron's details beside it, and
+``one_image`` picks a test image for it in the playground's test-set analysis.
 """
 
 from ui.diagram.figure import diagram_figure, weight_image_figure
