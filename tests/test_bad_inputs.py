@@ -367,9 +367,9 @@ def test_fuzz_the_idx_reader(body, kind, dims):
 
 
 def test_a_gzip_bomb_idx_file_is_refused_without_inflating_it(tmp_path, monkeypatch):
-    from nn_core.data import local
+    from nn_core.data import idx
 
-    monkeypatch.setattr(local, "MAX_IDX_BYTES", 1 << 20)
+    monkeypatch.setattr(idx, "MAX_IDX_BYTES", 1 << 20)
     path = tmp_path / "bomb-idx3-ubyte.gz"
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
     path.write_bytes(compressor.compress(bytes(8 << 20)) + compressor.flush())
