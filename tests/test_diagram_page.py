@@ -133,10 +133,23 @@ def _analysis_app() -> None:
 
     network = build_network(ModelConfig(hidden=(24,)), np.random.default_rng(0))
     view = RunView(
-        run_id="r1", owner="o", name="run 1", status="finished", message="", model_config=network.config,
-        train_config=TrainConfig(), history=(), epoch_ended_at=(), test=None, source="trained",
-        generation=0, progress=(0, 0), pausing=False, lr_now=0.1, version=1,
-    )  # fmt: skip
+        run_id="r1",
+        owner="o",
+        name="run 1",
+        status="finished",
+        message="",
+        model_config=network.config,
+        train_config=TrainConfig(),
+        history=(),
+        epoch_ended_at=(),
+        test=None,
+        source="trained",
+        generation=0,
+        progress=(0, 0),
+        pausing=False,
+        lr_now=0.1,
+        version=1,
+    )
     render_analysis(view, network)
 
 
