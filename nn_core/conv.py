@@ -16,7 +16,8 @@ window reaches are ignored); ``"same"`` follows TensorFlow: Ho = ceil(H / stride
 padded with max((Ho - 1) * stride + kh - H, 0) zeros in total, the smaller half on top (left).
 The same holds for widths.
 
-Backward: ``dW = cols.T @ dy`` and ``db = ones @ dy`` are one product each; for ``dx`` the
+Backward: ``dW = cols.T @ dy`` and ``db = ones @ dy`` are one product each (one product for both
+with the transposed columns, whose row of ones yields ``db``); for ``dx`` the
 column gradient ``dy @ W.T`` is computed per kernel offset as one batched product into a
 (kh*kw, n*Ho*Wo, c_in) buffer (offset-major, so each offset is a contiguous NHWC slab), and
 col2im adds the kh*kw slabs into a zeroed, padded input gradient.
@@ -196,10 +197,13 @@ class Conv2D(Layer):
         dy2 = dy.reshape(m, co)  # a view when dy is contiguous (layer outputs are)
         dW2 = _reshaped(self.dW, (k, co))
         if self.offset_columns:
-            np.matmul(cols[:k], dy2, out=dW2)  # (k, m) @ (m, co)
+            dwb = self._buffer_nd("dwb", (k + 1, co))
+            np.matmul(cols, dy2, out=dwb)  # (k+1, m) @ (m, co): the row of ones gives db
+            np.copyto(dW2, dwb[:k])
+            np.copyto(self.db, dwb[k])
         else:
             np.matmul(cols.T, dy2, out=dW2)  # (k, m) @ (m, co)
-        np.matmul(self._ones(m), dy2, out=self.db)  # (m,) @ (m, co)
+            np.matmul(self._ones(m), dy2, out=self.db)  # (m,) @ (m, co)
         if not self.input_grad:
             return dy
         dcols = self._buffer_nd("dcols", (kh * kw, m, c), batch_axis=1)
