@@ -19,6 +19,7 @@ CASES = [
     (2, 10, 7, 3, 5, 3, 2, "valid"),
     (1, 6, 6, 1, 1, 2, 1, "same"),
     (2, 5, 5, 2, 3, 3, 2, "same"),
+    (2, 8, 6, 3, 3, 2, 2, "same"),  # even sizes: the one row (column) of padding goes below (right)
 ]
 
 
