@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -204,3 +206,30 @@ def test_rejects_bad_arguments_with_actionable_messages(rng):
         layer.forward(np.zeros((1, 8, 8, 1), dtype=np.float32))
     with pytest.raises(ValueError, match="smaller than the 5x5 kernel"):
         layer.forward(np.zeros((1, 4, 8, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("c_in", [1, 3])
+def test_infer_in_another_thread_while_training_steps_run(c_in, rng):
+    layer = make_conv(rng, c_in, 3, 4, 1, "same")
+    x_train = rng.standard_normal((8, 10, 10, c_in)).astype(np.float32)
+    x_pred = rng.standard_normal((5, 10, 10, c_in)).astype(np.float32)
+    expected = reference(x_pred, layer.W, layer.b, 1, "same")
+    stop, results = threading.Event(), []
+
+    def predict() -> None:
+        while not stop.is_set():
+            results.append(layer.infer(x_pred))
+
+    thread = threading.Thread(target=predict)
+    thread.start()
+    try:
+        dy = np.ones((8, 10, 10, 4), dtype=np.float32)
+        for _ in range(200):
+            layer.forward(x_train, training=True)
+            layer.backward(dy)
+    finally:
+        stop.set()
+        thread.join()
+    assert results
+    for out in results:
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
