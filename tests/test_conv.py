@@ -224,7 +224,7 @@ def test_infer_in_another_thread_while_training_steps_run(c_in, rng):
     thread.start()
     try:
         dy = np.ones((8, 10, 10, 4), dtype=np.float32)
-        for _ in range(200):
+        for _ in range(40):
             layer.forward(x_train, training=True)
             layer.backward(dy)
     finally:
