@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 
+import nn_core.conv
 from nn_core.conv import Conv2D, conv_geometry
 from tests.alloccheck import assert_no_batch_arrays
 from tests.gradcheck import check_layer
@@ -233,3 +234,13 @@ def test_infer_in_another_thread_while_training_steps_run(c_in, rng):
     assert results
     for out in results:
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_infer_in_chunks_equals_one_pass(rng, monkeypatch):
+    layer = make_conv(rng, 3, 3, 2, 2, "same")
+    x = rng.standard_normal((7, 9, 9, 3)).astype(np.float32)
+    whole = layer.infer(x)
+    monkeypatch.setattr(nn_core.conv, "INFER_CHUNK_FLOATS", 2 * 25 * 28)  # two images per chunk
+    chunked = layer.infer(x)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(whole, reference(x, layer.W, layer.b, 2, "same"), rtol=1e-5, atol=1e-5)
