@@ -21,6 +21,10 @@ with the transposed columns, whose row of ones yields ``db``); for ``dx`` the
 column gradient ``dy @ W.T`` is computed per kernel offset as one batched product into a
 (kh*kw, n*Ho*Wo, c_in) buffer (offset-major, so each offset is a contiguous NHWC slab), and
 col2im adds the kh*kw slabs into a zeroed, padded input gradient.
+
+Buffers: ``forward`` keeps its column matrix (kh*kw*c_in floats per output pixel) for the
+largest batch it has seen; evaluate a large set through ``infer`` (which works in chunks) or in
+training-sized batches.
 """
 
 from __future__ import annotations
