@@ -17,10 +17,13 @@ padded with max((Ho - 1) * stride + kh - H, 0) zeros in total, the smaller half 
 The same holds for widths.
 
 Backward: ``dW = cols.T @ dy`` and ``db = ones @ dy`` are one product each (one product for both
-with the transposed columns, whose row of ones yields ``db``); for ``dx`` the
-column gradient ``dy @ W.T`` is computed per kernel offset as one batched product into a
-(kh*kw, n*Ho*Wo, c_in) buffer (offset-major, so each offset is a contiguous NHWC slab), and
-col2im adds the kh*kw slabs into a zeroed, padded input gradient.
+with the transposed columns, whose row of ones yields ``db``). For ``dx``, col2im goes offset by
+offset: the column gradient of kernel offset (i, j), ``dy @ W[i, j].T``, is an NHWC slab of shape
+(n, Ho, Wo, c_in) that is added at its shift into a zeroed, padded input gradient. The slab stays
+in cache between its product and its addition: on the second layer of the benchmarked CNN
+(batch 128, one thread, CPU time) this took 4.2 ms, against 4.7-4.9 ms for all offsets' column
+gradients from one batched product into a (kh*kw, n*Ho*Wo, c_in) buffer (13 MB there) followed
+by the same additions.
 
 Buffers: ``forward`` keeps its column matrix (kh*kw*c_in floats per output pixel) for the
 largest batch it has seen; evaluate a large set through ``infer`` (which works in chunks) or in
@@ -99,13 +102,24 @@ def im2col_offsets(xp: np.ndarray, stride: int, cols_t: np.ndarray) -> None:
             np.copyto(cols_t[i, j], _offset_view(xp, i, j, stride, ho, wo))
 
 
-def col2im(dcols: np.ndarray, stride: int, dxp: np.ndarray) -> None:
-    """Sum the offset-major column gradient ``dcols`` (kh, kw, n, Ho, Wo, C) into ``dxp`` (n, Hp, Wp, C)."""
-    kh, kw, _, ho, wo = dcols.shape[:5]
+def col2im(dy: np.ndarray, W: np.ndarray, stride: int, dxp: np.ndarray, dcol: np.ndarray) -> None:
+    """Input gradient of a convolution: each kernel offset's column gradient, summed at its shift.
+
+    Parameters
+    ----------
+    dy : ndarray of shape (n*Ho*Wo, c_out), the output gradient as rows
+    W : ndarray of shape (kh, kw, c_in, c_out)
+    dxp : ndarray of shape (n, Hp, Wp, c_in), overwritten with the padded input's gradient
+    dcol : ndarray of shape (n, Ho, Wo, c_in), scratch for one offset's ``dy @ W[i, j].T``
+    """
+    kh, kw = W.shape[:2]
+    _, ho, wo, c = dcol.shape
+    dcol_rows = _reshaped(dcol, (-1, c))
     dxp.fill(0.0)
     for i in range(kh):
         for j in range(kw):
-            _offset_view(dxp, i, j, stride, ho, wo)[...] += dcols[i, j]
+            np.matmul(dy, W[i, j].T, out=dcol_rows)  # (n*Ho*Wo, c_out) @ (c_out, c_in)
+            _offset_view(dxp, i, j, stride, ho, wo)[...] += dcol
 
 
 class Conv2D(Layer):
@@ -232,13 +246,10 @@ class Conv2D(Layer):
             np.matmul(self._ones(m), dy2, out=self.db)  # (m,) @ (m, co)
         if not self.input_grad:
             return dy
-        dcols = self._buffer_nd("dcols", (kh * kw, m, c), batch_axis=1)
-        w_t = _reshaped(self.W, (kh * kw, c, co)).transpose(0, 2, 1)  # (kh*kw, co, c) view
-        np.matmul(dy2, w_t, out=dcols)  # per offset: (m, co) @ (co, c)
         h, w = x_shape[1:3]
         same_shape = top == 0 and left == 0 and xp_shape[1:3] == (h, w)
         dxp = self._buffer_nd("dx" if same_shape else "dxp", xp_shape)
-        col2im(_reshaped(dcols, (kh, kw, n, ho, wo, c)), self.stride, dxp)
+        col2im(dy2, self.W, self.stride, dxp, self._buffer_nd("dcol", (n, ho, wo, c)))
         if same_shape:
             return dxp
         dx = self._buffer_nd("dx", x_shape)
