@@ -9,7 +9,9 @@ product is the NHWC output (n, Ho, Wo, c_out) as it stands, with no transpose.
 With a single input channel (a first layer on grey images) the columns are kept transposed, as
 a (kh*kw + 1, n*Ho*Wo) matrix: each kernel offset is then one contiguous copy of a shifted image,
 and a last row of ones folds the bias into the product (the product reads the matrix transposed,
-which BLAS does at no cost). Both layouts were timed by ``benchmarks/conv_layers.py``.
+which BLAS does at no cost). ``benchmarks/conv_layers.py`` times both on a first layer of 5x5x16
+on 28x28 images, batch 128: forward and backward took 3.6 ms this way and 5.0 ms with row
+columns (one thread, CPU time).
 
 Padding: ``"valid"`` uses no padding, Ho = floor((H - kh) / stride) + 1 (trailing rows that no
 window reaches are ignored); ``"same"`` follows TensorFlow: Ho = ceil(H / stride), the input is
