@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from nn_core.threads import limit_blas_threads  # noqa: E402
 
 from nn_core import conv  # noqa: E402
 from nn_core.activations import ReLU  # noqa: E402
@@ -37,7 +38,6 @@ from nn_core.layers import Dense, Flatten, Layer  # noqa: E402
 from nn_core.losses import SoftmaxCrossEntropy  # noqa: E402
 from nn_core.optimizers import Adam  # noqa: E402
 from nn_core.pooling import MaxPool2D  # noqa: E402
-from nn_core.threads import limit_blas_threads  # noqa: E402
 
 BATCH = 128
 STEPS_PER_EPOCH = -(-55_000 // BATCH)

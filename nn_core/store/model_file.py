@@ -37,6 +37,7 @@ from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.fields import FieldTypeError, check_value
 from nn_core.memory import ENV_VAR as MEMORY_ENV_VAR
 from nn_core.memory import budget_bytes, human
+from nn_core.model_summary import architecture_string
 from nn_core.network import Network, build_network, entry_shapes
 from nn_core.store.npz_reader import NpzError, NpzReader
 from nn_core.train import EpochMetrics
@@ -207,15 +208,16 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
         if missing and not extra and set(found) == set(expected):
             raise ModelFileError(f"{name} lacks the batch-norm statistics {', '.join(missing)}")
         raise ModelFileError(
-            f"{name}: the weights do not match its settings (expected {', '.join([*expected, *expected_state])}; "
+            f"{name}: the weights do not fit its architecture {architecture_string(parts.model_config)} "
+            f"(expected {', '.join([*expected, *expected_state])}; "
             f"found {', '.join(sorted(found) + sorted(found_state) + sorted(extra)) or 'none'})"
         )
     for key, entry in [*found.items(), *found_state.items()]:
         shape = expected.get(key) or expected_state.get(key)
         if entry.shape != shape or entry.dtype.kind != "f":
             raise ModelFileError(
-                f"{name}: the weights do not match its settings (weight {key} is {entry.dtype} of shape "
-                f"{entry.shape}; they need float32 of shape {shape})"
+                f"{name}: the weights do not fit its architecture {architecture_string(parts.model_config)} "
+                f"(parameter {key} is {entry.dtype} of shape {entry.shape}, expected float32 of shape {shape})"
             )
     _check_budget(name, sum(entry.nbytes for entry in [*found.values(), *found_state.values()]))
     weights = {key: npz.array(f"param/{key}") for key in found}
