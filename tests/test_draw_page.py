@@ -111,14 +111,14 @@ def test_a_drawing_shows_the_networks_answer_and_chart(home, saved_network, canv
 
 @pytest.mark.parametrize(
     ("hidden", "activations", "charts"),
-    [((16,), ("relu",), 3), ((12, 8), ("tanh", "sigmoid"), 3), ((), (), 1)],
+    [((16,), ("relu",), 4), ((12, 8), ("tanh", "sigmoid"), 4), ((), (), 2)],
 )
 def test_look_inside_shows_the_hidden_layers(home, canvas, hidden, activations, charts):
     network = build_network(ModelConfig(hidden=hidden, activations=activations), np.random.default_rng(4))
     save_model(home / "models" / "inside.npz", SavedModel(network))
     canvas.image = _seven()
     at = _open()
-    assert len(_charts(at)) == 1  # off by default: only the probabilities
+    assert len(_charts(at)) == 2  # off by default: the probabilities and the network diagram
     at.toggle(key="draw_look_inside").set_value(True).run()
     assert not at.exception
     assert len(_charts(at)) == charts
@@ -248,3 +248,31 @@ def test_the_default_model_is_trained_once_with_a_progress_bar(home, canvas, mon
     assert not at.exception
     assert at.selectbox(key="draw_model").value == "default-mnist"
     assert len(calls) == 1
+
+
+def test_a_damaged_my_digits_file_is_kept_aside_for_a_new_set(home, saved_network, canvas):
+    """The damaged-file message never suggests unsafe loading; the page offers to keep a copy."""
+    import io
+
+    path = home / "digits" / "my-digits.npz"
+    path.parent.mkdir(parents=True)
+    pickled = io.BytesIO()
+    np.savez(
+        pickled, format=np.array("digit-lab-digits"), version=np.array(1), images=np.array([{}], dtype=object)
+    )
+    path.write_bytes(pickled.getvalue())
+    canvas.image = _seven()
+    at = _open()
+    assert not at.exception
+    errors = "\n".join(e.value for e in at.error)
+    assert "damaged" in errors and "Keep a copy" in errors
+    assert "pickle" not in errors.lower() and "unsafe" not in errors.lower()
+    at.button(key="draw_digits_set_aside").click().run()
+    assert not at.exception
+    (copy,) = path.parent.glob("my-digits.damaged-*.npz")
+    assert copy.read_bytes() == pickled.getvalue() and not path.exists()
+    assert any("kept as" in s.value for s in at.success)
+    assert any("No digits yet" in i.value for i in at.info)
+    at.selectbox[1].set_value(7).run()
+    at.button(key="draw_add_digit").click().run()
+    assert load_digits(path).labels.tolist() == [7]

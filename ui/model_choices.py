@@ -18,7 +18,7 @@ import streamlit as st
 from nn_core.network import Network
 from nn_core.store.model_file import SavedModel, load_model
 from nn_core.store.paths import models_dir
-from nn_core.store.runstore import list_runs, model_path
+from nn_core.store.runstore import RunStoreError, list_runs, model_path
 
 LIVE_KEY = "live_models"  # run id -> (dataset name, function giving a Network snapshot or None, label)
 OWNER_KEY = "train_owner"  # set by the Training playground: whose runs this session may see
@@ -56,7 +56,11 @@ def model_choices() -> list[ModelChoice]:
     choices = [ModelChoice(label, "live", dataset) for dataset, _, label in live.values()]
     owner = st.session_state.get(OWNER_KEY)
     if owner:
-        for record in reversed(list_runs(owner)):
+        try:
+            records = list_runs(owner)
+        except RunStoreError:  # the playground says why; the other models stay usable here
+            records = []
+        for record in reversed(records):
             path = model_path(record.run_id)
             if record.run_id not in live and path.is_file():
                 choices.append(ModelChoice(f"{record.name} (saved run)", "file", record.dataset, path))

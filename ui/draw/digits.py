@@ -11,6 +11,7 @@ import streamlit as st
 
 from nn_core.network import Network
 from nn_core.store.my_digits import (
+    DamagedDigitsError,
     DigitSet,
     DigitSetError,
     add_digit,
@@ -18,6 +19,7 @@ from nn_core.store.my_digits import (
     digitset_path,
     digitset_to_bytes,
     load_digits,
+    set_aside,
 )
 from ui.draw.figures import confusion_figure
 from ui.draw.predict import score_digits, upscale
@@ -50,12 +52,33 @@ def add_digit_form(digit: np.ndarray, predicted: int) -> None:
 def _load() -> DigitSet | None:
     try:
         return load_digits()
-    except DigitSetError as err:
-        st.error(
-            f"{err}\n\nMove or delete `{digitset_path()}` to start a new set.",
-            icon=":material/error:",
+    except DamagedDigitsError as err:
+        st.error(str(err), icon=":material/broken_image:")
+        st.button(
+            "Keep a copy and start a new set",
+            key="draw_digits_set_aside",
+            icon=":material/inventory_2:",
+            on_click=_set_aside,
+            help=f"Renames `{digitset_path().name}` to a `.damaged-<time>.npz` copy beside it; "
+            "My digits then starts empty.",
         )
         return None
+    except DigitSetError as err:
+        st.error(str(err), icon=":material/error:")
+        return None
+
+
+def _set_aside() -> None:
+    """Callback: keep the damaged file as a dated copy so a new set starts."""
+    try:
+        copy = set_aside()
+    except DigitSetError as err:
+        st.session_state[FLASH_KEY] = ("error", str(err))
+        return
+    st.session_state[FLASH_KEY] = (
+        "success",
+        f"The damaged file was kept as `{copy}`; My digits starts afresh.",
+    )
 
 
 def my_digits_section(network: Network | None, model_label: str) -> None:

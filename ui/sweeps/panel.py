@@ -134,10 +134,18 @@ def render_sweep_section(
     chosen = st.selectbox(
         "Sweep",
         list(by_id),
-        format_func=lambda i: f"{i} · {len(by_id[i]['runs'])} runs",
+        format_func=lambda i: _sweep_label(by_id[i]),
         key=SELECTED,
     )
     _sweep_view(by_id[chosen])
+
+
+def _sweep_label(sweep: dict[str, Any]) -> str:
+    """ "30 Nov 23:24 · lr × batch_size · 6 runs" (the id stays in the run names)."""
+    names = " × ".join(sweep["runs"][0]["settings"]) if sweep["runs"] else "no settings"
+    created = str(sweep.get("created_at", ""))
+    when = f"{created[8:10]}-{created[5:7]} {created[11:16]} UTC" if len(created) >= 16 else sweep["sweep_id"]
+    return f"{when} · {names} · {len(sweep['runs'])} runs"
 
 
 def _sweep_view(sweep: dict[str, Any]) -> None:
