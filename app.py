@@ -7,7 +7,10 @@ its older multipage layout, and the first request after a server start that deep
 
 import streamlit as st
 
+from ui import warmup
+
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+warmup.warm()  # imports for every page, once per server, before any session's first page runs
 
 navigation = st.navigation(
     [
