@@ -184,3 +184,24 @@ def test_divergence_is_shown_with_advice(mnist_root):
     assert "Training diverged" in errors and "too high" in errors and "try" in errors
     assert worker.view().status == "diverged"
     assert not at.button(key="train_resume").disabled  # lower the rate and go on
+
+
+def test_a_clamped_learning_rate_in_a_shared_link_is_reported():
+    at = _open({"lr": "50", "opt": "sgd"})
+    assert at.select_slider(key="train_w_lr").value == pytest.approx(10.0)
+    assert "`lr=50`: the largest choice is 10; used 10" in _texts(at.warning)
+    assert "will likely diverge" in _texts(at.caption)  # SGD gets the rate advice too
+
+
+@pytest.mark.real_data
+def test_a_run_that_does_not_learn_is_not_reported_as_a_success(mnist_root):
+    at = _open({"n": "2000", "epochs": "2", "hidden": "128", "opt": "sgd", "lr": "10"})
+    at.button(key="train_start").click().run()
+    (worker,) = reg.owner_workers(at.session_state["train_owner"])
+    worker.join(120)
+    at.run()
+    assert not at.exception, at.exception
+    assert worker.view().status == "finished"  # finite losses: it did not diverge
+    assert "but the network did not learn" in _texts(at.markdown)
+    warnings = _texts(at.warning)
+    assert "This run is not learning" in warnings and "too high: try 1." in warnings

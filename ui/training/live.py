@@ -15,6 +15,7 @@ from functools import partial
 
 import streamlit as st
 
+from nn_core.health import learning_problem, lr_advice
 from ui.training import figures as tf
 from ui.training import params as tp
 from ui.training import registry as reg
@@ -195,6 +196,10 @@ def _status(view: RunView) -> None:
         st.warning(f"The run could not be saved to disk: {view.save_error}", icon=":material/save:")
     last = view.history[-1] if view.history else None
     planned = view.train_config.epochs
+    model = view.model_config
+    problem = (
+        learning_problem(view.history, model.n_classes, model.loss) if view.status != "diverged" else None
+    )
     icon = STATUS_ICONS.get(view.status, "")
     if view.active:
         done, total = view.progress
@@ -223,7 +228,13 @@ def _status(view: RunView) -> None:
             note += f" Test accuracy {view.test['acc']:.2%} (epoch {view.test['epoch']})."
         if view.source == "uploaded":
             note += " " + view.message
+        if problem is not None and view.status in ("finished", "stopped", "paused"):
+            icon = ":material/warning:"
+            note = note.replace(".", ", but the network did not learn.", 1)
         st.markdown(f"{icon} {note}")
+    if problem is not None:
+        advice = lr_advice(view.train_config.lr, view.train_config.optimizer, problem.lr_too_high)
+        st.warning(f"This run is not learning: {problem.reason}. {advice}", icon=":material/trending_flat:")
     val = None if last is None else last.val_acc
     stats = [
         ("learning rate", f"{view.lr_now:.3g}"),

@@ -27,6 +27,7 @@ LR_OPTIONS = tuple(
     sorted({float(f"{m}e{k}") for k in range(-5, 1) for m in (1, 1.3, 1.6, 2, 2.5, 3, 4, 5, 6, 8)} | {10.0})
 )
 L2_OPTIONS = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
+SGD_MAX_LR = 2.0  # above this step size (lr, or lr / (1 - momentum)) MNIST runs stop learning
 DECAY_OPTIONS = (1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 
 DEFAULTS: dict[str, Any] = {
@@ -81,6 +82,9 @@ FIELDS: dict[str, tuple[str, str, Any]] = {
     "val_fraction": ("val", "float", (0.0, 0.5)),
     "seed": ("seed", "int", (0, 2**31 - 1)),
 }
+
+
+OTHER_PARAMS = ("owner",)  # query parameters of the page that are not controls
 
 
 def snap(value: float, options: tuple[float, ...]) -> float:
@@ -209,7 +213,20 @@ def params_to_values(
             values[name] = _parse(kind, text, allowed)
         except ValueError as err:
             problems.append(f"`{key}={text[:40]}`: {err}; kept {_format(name, values[name])}")
-    values["train_size"] = round_size(values["train_size"])
+            continue
+        if kind == "log" and not math.isclose(values[name], float(text), rel_tol=1e-6):
+            problems.append(
+                f"`{key}={text[:40]}`: {_snap_reason(float(text), allowed)}; used {values[name]:g}"
+            )
+    size = round_size(values["train_size"])
+    if size != values["train_size"]:
+        problems.append(
+            f"`n={params.get('n', values['train_size'])}`: training-set sizes go in steps of 1,000; used {size:,}"
+        )
+    values["train_size"] = size
+    known = {key for key, _, _ in FIELDS.values()} | set(OTHER_PARAMS)
+    for key in sorted(set(params) - known):
+        problems.append(f"`{key}={str(params[key])[:40]}`: not a setting of this page; ignored")
     hidden, acts = values["hidden"], values["activations"]
     if len(acts) != len(hidden):  # pad or cut the activations to one per layer
         values["activations"] = tuple(acts[: len(hidden)]) + (acts[-1] if acts else "relu",) * max(
@@ -218,6 +235,18 @@ def params_to_values(
         if "act" in params:
             problems.append("`act` should list one activation per hidden layer; the list was adjusted")
     return values, problems
+
+
+def _snap_reason(number: float, options: tuple[float, ...]) -> str:
+    """Why a number was replaced by the nearest option (for the URL problems list)."""
+    positive = [o for o in options if o > 0]
+    if number < 0 or (number == 0 and 0 not in options):
+        return f"must be {'0 or more' if 0 in options else 'above 0'}"
+    if number > max(options):
+        return f"the largest choice is {max(options):g}"
+    if 0 < number < min(positive):
+        return f"the smallest choice above 0 is {min(positive):g}"
+    return "not one of the choices; the nearest was taken"
 
 
 def _parse(kind: str, text: str, allowed: Any) -> Any:
@@ -279,6 +308,19 @@ def advice(values: dict[str, Any], n_params: int) -> list[str]:
         notes.append(
             f"{values['optimizer']} usually wants a learning rate of 1e-4 to 1e-2; {values['lr']:g} will likely diverge."
         )
+    if values["optimizer"] == "sgd" and values["lr"] > SGD_MAX_LR:
+        notes.append(
+            f"Plain SGD usually wants a learning rate of 0.01 to 1; {values['lr']:g} will likely diverge "
+            "or stop learning (accuracy stuck near 10%)."
+        )
+    if values["optimizer"] in ("momentum", "nesterov"):
+        step = values["lr"] / max(1e-9, 1 - float(values["momentum"]))
+        if step > SGD_MAX_LR:
+            notes.append(
+                f"With momentum {float(values['momentum']):g} each step is about {step:g} times the gradient: "
+                f"{values['optimizer']} usually wants a learning rate of 0.001 to 0.1; {values['lr']:g} will "
+                "likely diverge or stop learning."
+            )
     if values["optimizer"] in ("sgd", "momentum", "nesterov") and values["lr"] < 1e-3:
         notes.append("With plain or momentum SGD a rate below 0.001 learns very slowly.")
     if values["dropout"] > 0.5:
