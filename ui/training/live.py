@@ -120,7 +120,7 @@ def _buttons(owner: str, view: RunView) -> None:
         key="train_stop",
         on_click=act,
         args=(*args, "stop"),
-        disabled=view.status in ("finished", "stopped"),
+        disabled=view.status not in ("running", "paused", "interrupted"),  # nothing to stop otherwise
         width="stretch",
         help="End training now: the epoch in progress is dropped and the weights of the last full epoch kept.",
     )
@@ -264,7 +264,10 @@ def _table(view: RunView) -> None:
     if not view.history:
         st.caption("The table fills in as epochs finish.")
         return
-    st.dataframe([r.to_dict() for r in view.history], hide_index=True, column_order=COLUMNS)
+    shown = [c for c in COLUMNS if any(getattr(r, c) is not None for r in view.history)]  # no empty columns
+    st.dataframe([r.to_dict() for r in view.history], hide_index=True, column_order=shown)
+    if len(shown) < len(COLUMNS):
+        st.caption("No validation set: only training figures.")
     st.download_button(
         "Download CSV",
         partial(history_csv, list(view.history)),

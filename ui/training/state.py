@@ -24,7 +24,7 @@ import streamlit as st
 from nn_core.config import ConfigError
 from nn_core.data.local import DataError
 from nn_core.store.model_file import ModelFileError, SavedModel, load_model
-from nn_core.store.runstore import RunStoreError, is_valid_id, next_run_name
+from nn_core.store.runstore import RunStoreError, is_valid_id
 from ui.model_choices import register_live_model, unregister_live_model
 from ui.training import controls
 from ui.training import params as tp
@@ -94,8 +94,7 @@ def start_new_run(owner: str) -> None:
     try:
         model, train = tp.build_configs(controls.values())
         data = training_data(train)
-        names = [w.record.name for w in reg.owner_workers(owner)]
-        worker = reg.new_run(owner, next_run_name(names), model, train, data)
+        worker = reg.new_run(owner, None, model, train, data)  # named "Run N" atomically
         worker.resume(training_data)
     except ERRORS as err:
         flash("error", f"The run could not start: {err}")
@@ -163,8 +162,7 @@ def import_model(owner: str, file_name: str, data: bytes) -> None:
     """Add a model file as a run of this owner; a bad file gets a clear message."""
     try:
         saved: SavedModel = load_model(data)
-        names = [w.record.name for w in reg.owner_workers(owner)]
-        worker = reg.import_model(owner, next_run_name(names), saved, file_name)
+        worker = reg.import_model(owner, None, saved, file_name)
     except ERRORS as err:
         flash("error", f"{file_name} was not added: {err}")
         return
