@@ -56,6 +56,11 @@ def flash(kind: str, text: str) -> None:
     st.session_state[FLASH] = (kind, text, time.monotonic())
 
 
+def clear_flash() -> None:
+    """A new action starts: the previous action's message no longer applies (each callback calls this)."""
+    st.session_state.pop(FLASH, None)
+
+
 def show_flash() -> None:
     """The last action's message, shown on every rerun for a few seconds (a newer one replaces it)."""
     kind, text, at = st.session_state.get(FLASH, (None, "", 0.0))
@@ -90,6 +95,7 @@ def register_models(workers: list[RunWorker]) -> None:
 
 def start_new_run(owner: str) -> None:
     """Create a run from the controls and start it (a callback of the Start button)."""
+    clear_flash()
     controls.collect()
     try:
         model, train = tp.build_configs(controls.values())
@@ -105,6 +111,7 @@ def start_new_run(owner: str) -> None:
 
 def run_action(owner: str, run_id: str, action: str) -> None:
     """Resume, step, pause, stop or reset a run (a callback of the run's buttons)."""
+    clear_flash()
     worker = reg.get_worker(run_id, owner)
     if worker is None:
         flash("warning", "That run no longer exists (deleted in another tab?).")
@@ -130,6 +137,7 @@ def run_action(owner: str, run_id: str, action: str) -> None:
 
 
 def change_lr(owner: str, run_id: str, key: str) -> None:
+    clear_flash()
     worker = reg.get_worker(run_id, owner)
     if worker is None:
         return
@@ -142,6 +150,7 @@ def change_lr(owner: str, run_id: str, key: str) -> None:
 
 
 def delete_run(owner: str, run_id: str) -> None:
+    clear_flash()
     try:
         reg.remove_run(run_id, owner)
     except ERRORS as err:
@@ -153,6 +162,7 @@ def delete_run(owner: str, run_id: str) -> None:
 
 def import_upload(owner: str) -> None:
     """Add the uploaded model file as a run of this owner (the uploader's callback)."""
+    clear_flash()
     upload = st.session_state.get(UPLOAD)
     if upload is not None:
         import_model(owner, upload.name, upload.getvalue())
@@ -172,6 +182,7 @@ def import_model(owner: str, file_name: str, data: bytes) -> None:
 
 def copy_settings(run_id: str, owner: str) -> None:
     """Put a run's settings into the controls (to start a variation of it)."""
+    clear_flash()
     worker = reg.get_worker(run_id, owner)
     if worker is None:
         return
