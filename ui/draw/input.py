@@ -17,7 +17,8 @@ from PIL import Image
 from nn_core.images.preprocess import EmptyDrawingError, ImageFileError, load_image, preprocess_digit
 
 CANVAS_SIZE = 280
-MAX_UPLOAD_BYTES = 10_000_000  # the server accepts 20 MB (config.toml); photos need far less
+MAX_UPLOAD_BYTES = 10_000_000  # photos need far less; the server takes up to 200 MB so larger files reach
+# the page and get a message here (a file the browser refuses never reaches the page, which would keep the old result)
 ROUND_KEY = "draw_canvas_round"  # bumped by Clear: a new canvas key is a new, empty canvas
 EMPTY_HINT = "Draw a digit in the black square: one stroke is enough to start."
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp", "gif")
@@ -56,6 +57,15 @@ def digit_from_canvas(image: np.ndarray | None) -> DigitInput:
         return DigitInput(None, hint=EMPTY_HINT)
 
 
+def too_large(size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> DigitInput:
+    """The message for a file of ``size`` bytes over the limit."""
+    return DigitInput(
+        None,
+        error=f"This file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB. "
+        "A photo of one digit needs far less: crop it or save it smaller.",
+    )
+
+
 def digit_from_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> DigitInput:
     """An uploaded image file's bytes as a digit (inverted automatically when dark on light).
 
@@ -63,11 +73,7 @@ def digit_from_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> DigitIn
     8-bit gray first; that gray image is also the ``preview`` the page shows.
     """
     if len(data) > max_bytes:
-        return DigitInput(
-            None,
-            error=f"This file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB. "
-            "A photo of one digit needs far less: crop it or save it smaller.",
-        )
+        return too_large(len(data), max_bytes)
     try:
         gray = load_image(data)  # (h, w) uint8
     except ImageFileError as err:
@@ -129,10 +135,13 @@ def upload_input() -> DigitInput:
         "Photo or scan of one digit (PNG, JPEG, TIFF, BMP, WebP or GIF)",
         type=list(UPLOAD_TYPES),
         key="draw_upload",
-        help="Dark ink on light paper is inverted automatically. Crop to the digit for the best result.",
+        help=f"Up to {MAX_UPLOAD_BYTES / 1e6:g} MB. Dark ink on light paper is inverted automatically. "
+        "Crop to the digit for the best result.",
     )
     if upload is None:
         return DigitInput(None, hint="Upload a PNG or JPEG image of one handwritten digit.")
+    if upload.size > MAX_UPLOAD_BYTES:  # said before reading (and hashing) the whole file
+        return too_large(upload.size)
     given = _cached_upload(upload.getvalue())
     if given.preview is not None:  # the decoded 8-bit image: st.image cannot re-encode 16-bit or float files
         st.image(given.preview, caption="Your image (as read, in gray)", width=160)
