@@ -10,7 +10,9 @@ import streamlit as st
 from ui import warmup
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
-warmup.warm()  # imports for every page, once per server, before any session's first page runs
+if not warmup.is_warm():  # imports for every page, once per server, before any session's first page runs
+    with st.spinner("Starting Digit Lab (the first visit after a restart takes a few seconds)..."):
+        warmup.warm()
 
 navigation = st.navigation(
     [

@@ -284,3 +284,22 @@ def test_two_tabs_of_one_owner_starting_together_get_different_run_names(data, m
     names = sorted(w.record.name for w in reg.owner_workers("owner-a"))
     assert names == ["Run 1", "Run 2", "Run 3", "Run 4"]
     assert reg.new_run("owner-b", None, MODEL, config, data).record.name == "Run 1"  # per owner
+
+
+def test_training_threads_run_at_a_lower_priority_than_the_pages(data):
+    import os
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = {}
+
+    def probe():
+        seen["ok"] = tw.lower_thread_priority()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    if not seen["ok"]:
+        pytest.skip("this platform has no per-thread priority")
+    assert seen["nice"] >= tw.TRAINING_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller is untouched
