@@ -121,12 +121,12 @@ def measure_explorer(browser, url: str) -> dict[str, float]:
     out["explorer: switch back to MNIST (seen) 2"] = _timed(page, lambda: mnist.check(force=True))
     tab = page.get_by_role("tab", name="PCA map")
     out["explorer: open PCA map (first time)"] = _timed(
-        page, lambda: tab.click(), "[data-testid=stPlotlyChart] .main-svg"
+        page, lambda: tab.click(), "[data-testid=stPlotlyChart] canvas"
     )
     sample = page.get_by_role("tab", name="Samples")
     out["explorer: open Samples"] = _timed(page, lambda: sample.click())
     out["explorer: open PCA map (seen)"] = _timed(
-        page, lambda: tab.click(), "[data-testid=stPlotlyChart] .main-svg"
+        page, lambda: tab.click(), "[data-testid=stPlotlyChart] canvas"
     )
     chart = page.locator("[data-testid=stPlotlyChart]").first
     box = chart.bounding_box()

@@ -50,7 +50,7 @@ def test_pca_scatter_figure_one_trace_per_class(rng):
     indices = rng.permutation(1000)[:40]
     fig = figs.pca_scatter_figure(coords, labels, indices, NAMES, explained=(0.2, 0.1))
     assert [t.name for t in fig.data] == list(NAMES)
-    assert all(isinstance(t, go.Scatter) for t in fig.data)  # SVG: redraws faster than WebGL at these sizes
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
     for c, trace in enumerate(fig.data):
         rows = np.asarray(trace.customdata)
         np.testing.assert_array_equal(rows, indices[labels == c])
