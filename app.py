@@ -1,4 +1,5 @@
-"""Digit Lab: the entry point. Page config and navigation only; each page lives in app_pages/.
+"""Digit Lab: the entry point. Page config, a one-time warm-up of the pages' imports, and navigation;
+each page lives in app_pages/.
 
 The folder is not called ``pages/``: Streamlit treats a ``pages/`` folder beside the entry script as
 its older multipage layout, and the first request after a server start that deep-links to a page

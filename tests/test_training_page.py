@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -258,3 +259,28 @@ def test_messages_tables_and_buttons_stay_true_to_the_run(mnist_root):
     at.button(key="train_reset").click().run()
     assert worker.view().status == "ready"
     assert at.button(key="train_stop").disabled  # a run that is Ready has nothing to stop
+
+
+@pytest.mark.real_data
+def test_the_analyse_button_of_a_training_run_names_no_epoch_that_goes_stale(mnist_root):
+    at = _open({"n": "60000", "epochs": "3", "hidden": "512-256", "val": "0"})
+    at.button(key="train_start").click().run()
+    (worker,) = reg.owner_workers(at.session_state["train_owner"])
+    try:
+        deadline = time.monotonic() + 120
+        while worker.view().epochs_done == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at.run()
+        if not worker.is_running():
+            pytest.skip("the run ended before the page could be checked")
+        label = at.button(key="train_analyse_now").label
+        assert "epoch" in label and not any(
+            ch.isdigit() for ch in label
+        )  # the next epoch would make it stale
+        at.button(key="train_analyse_now").click().run()
+        assert not at.exception, at.exception
+        shown = _texts(at.markdown)
+        assert re.search(r"on the 10,000 test images, after epoch [1-3]\.", shown)
+    finally:
+        worker.stop()
+        worker.join(120)
