@@ -51,7 +51,8 @@ for key in KEPT:  # re-assigning a widget's value keeps it while its tab is clos
 
 st.title("Dataset explorer")
 st.caption(
-    "Everything here is computed from the real images; results are cached, so a switch back is instant."
+    "Everything here is computed from the real images, once: coming back to a dataset or a tab skips the "
+    "computing and only redraws the charts."
 )
 left, right, _ = st.columns([1.2, 1, 2])
 name = left.radio(
