@@ -63,7 +63,10 @@ def warm() -> float:
         if _seconds is None:
             start = time.perf_counter()
             for name in MODULES:
-                importlib.import_module(name)
+                try:
+                    importlib.import_module(name)
+                except ImportError:  # a renamed module: the page importing it reports that itself
+                    continue
             if runtime.exists():
                 for name in IN_RUN_ONLY:
                     importlib.import_module(name)
