@@ -1,4 +1,5 @@
-"""Digit Lab: the entry point. Page config and navigation only; each page lives in app_pages/.
+"""Digit Lab: the entry point. Page config, a one-time warm-up of the pages' imports, and navigation;
+each page lives in app_pages/.
 
 The folder is not called ``pages/``: Streamlit treats a ``pages/`` folder beside the entry script as
 its older multipage layout, and the first request after a server start that deep-links to a page
@@ -11,7 +12,12 @@ browser from an external font host, and the app must work with no internet acces
 
 import streamlit as st
 
+from ui import warmup
+
 st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
+if not warmup.is_warm():  # imports for every page, once per server, before any session's first page runs
+    with st.spinner("Starting Digit Lab (the first visit after a restart takes a few seconds)..."):
+        warmup.warm()
 
 navigation = st.navigation(
     [

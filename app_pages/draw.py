@@ -6,7 +6,7 @@ from ui.diagram.panel import diagram_panel
 from ui.draw.digits import add_digit_form, my_digits_section
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
-from ui.draw.panels import look_inside_panel, network_view, prediction_panel
+from ui.draw.panels import empty_prediction_chart, look_inside_panel, network_view, prediction_panel
 from ui.export_buttons import choice_export_buttons
 from ui.model_choices import ModelChoice
 
@@ -47,6 +47,7 @@ def predict_section(model: ModelChoice) -> None:
             st.error(given.error, icon=":material/error:")
         elif given.digit is None:
             st.info(given.hint, icon=":material/draw:")
+            empty_prediction_chart(names)  # the chart library loads now, not on the first stroke
         else:
             prediction = prediction_panel(network, given.digit, names)
             add_digit_form(given.digit, prediction.top)

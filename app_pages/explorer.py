@@ -51,7 +51,8 @@ for key in KEPT:  # re-assigning a widget's value keeps it while its tab is clos
 
 st.title("Dataset explorer")
 st.caption(
-    "Everything here is computed from the real images; results are cached, so a switch back is instant."
+    "Everything here is computed from the real images, once: coming back to a dataset or a tab skips the "
+    "computing and only redraws the charts."
 )
 left, right, _ = st.columns([1.2, 1, 2])
 name = left.radio(
@@ -170,11 +171,16 @@ if is_open[3]:
         a.plotly_chart(
             pictures.image_figure(images[index], f"#{index}: {names[label]}"), key="explorer_image"
         )
-        b.plotly_chart(
+        b.plotly_chart(  # the average (0-1) on the image's own 0-255 scale, so their shades compare
             pictures.image_figure(
-                stats.class_images(name, split)[0][label], f"Average {names[label]}, for comparison"
+                stats.class_images(name, split)[0][label] * 255,
+                f"Average {names[label]}, for comparison",
+                zmax=255,
             ),
             key="explorer_image_mean",
+        )
+        st.caption(
+            "Both on one scale: 0 = background, 255 = full ink (the average of those values per pixel)."
         )
 
 if is_open[4]:

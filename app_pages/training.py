@@ -25,9 +25,7 @@ st.caption(
 owner = state.ensure_owner()
 controls.init_controls()
 for problem in st.session_state.pop(controls.PROBLEMS, []):
-    st.warning(
-        f"A setting in the link was not usable and was left out. {problem}", icon=":material/link_off:"
-    )
+    st.warning(f"A setting in the link was changed: {problem}.", icon=":material/link_off:")
 state.show_flash()
 
 left, right = st.columns([1, 2], gap="large")

@@ -118,9 +118,19 @@ def decode(
             values[s.name] = parse_value(s, text)
         except ValueError as err:
             problems.append(f"`{s.short}={text[:40]}`: {err}; kept {format_value(s, values[s.name])}")
+            continue
+        if s.log and not math.isclose(values[s.name], float(text), rel_tol=1e-6):
+            problems.append(
+                f"`{s.short}={text[:40]}`: {_snap_reason(float(text), s.grid)}; used {values[s.name]:g}"
+            )
     for s in link_settings():
         if s.step:
-            values[s.name] = to_value(s, values[s.name])
+            stepped = to_value(s, values[s.name])
+            if stepped != values[s.name] and s.short in params:
+                problems.append(
+                    f"`{s.short}={str(params[s.short])[:40]}`: {s.label} goes in steps of {s.step:,}; used {stepped:,}"
+                )
+            values[s.name] = stepped
     hidden, acts = values["hidden"], values["activations"]
     if len(acts) != len(hidden):  # pad or cut the activations to one per layer
         values["activations"] = tuple(acts[: len(hidden)]) + (acts[-1] if acts else "relu",) * max(
@@ -129,6 +139,18 @@ def decode(
         if "act" in params:
             problems.append("`act` should list one activation per hidden layer; the list was adjusted")
     return values, problems
+
+
+def _snap_reason(number: float, options: tuple[float, ...]) -> str:
+    """Why a number was replaced by the nearest option of a log-scale setting."""
+    positive = [o for o in options if o > 0]
+    if number < 0 or (number == 0 and 0 not in options):
+        return f"must be {'0 or more' if 0 in options else 'above 0'}"
+    if number > max(options):
+        return f"the largest choice is {max(options):g}"
+    if 0 < number < min(positive):
+        return f"the smallest choice above 0 is {min(positive):g}"
+    return "not one of the choices; the nearest was taken"
 
 
 def parse_value(s: Setting, text: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import types
@@ -87,7 +88,11 @@ def test_empty_canvas_shows_a_hint_and_no_prediction(home, saved_network, canvas
     assert at.title[0].value == "Draw & predict"
     assert at.selectbox(key="draw_model").value == "tiny"
     assert any(EMPTY_HINT in i.value for i in at.info)
-    assert _charts(at) == []
+    (empty,) = _charts(at)  # drawn before the first stroke, so the browser has the chart library loaded
+    assert empty.proto.id.endswith("-draw_probabilities_empty")
+    bars = json.loads(empty.proto.spec)["data"][0]
+    assert bars["type"] == "bar" and len(bars["x"]) == 10
+    assert not any(bars["text"])  # no probabilities yet
     kwargs = canvas.calls[-1]
     assert kwargs["return_image_data"] and kwargs["drawing_mode"] == "freedraw"
     assert (kwargs["width"], kwargs["height"]) == (280, 280)

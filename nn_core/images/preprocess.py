@@ -67,6 +67,11 @@ def _pil_to_gray(im: Image.Image) -> np.ndarray:
     """Grayscale uint8 (h, w); transparent areas are filled with the colour that contrasts the ink."""
     if im.mode in ("I", "F") or im.mode.startswith("I;16"):
         a = np.asarray(im, dtype=np.float64)
+        finite = np.isfinite(a)
+        if not finite.any():
+            raise ImageFileError("Every pixel of this image is NaN or infinite: there is nothing to read.")
+        if not finite.all():  # missing pixels (NaN, inf in float TIFFs) take the typical (median) level
+            a = np.where(finite, a, np.median(a[finite]))
         hi = float(a.max(initial=0.0))
         top = 1.0 if im.mode == "F" and hi <= 1.0 else 255.0 if hi <= 255 else 65535.0 if hi <= 65535 else hi
         return np.round(np.clip(a / top, 0.0, 1.0) * 255).astype(np.uint8)

@@ -57,6 +57,19 @@ def prediction_panel(network: Network, digit: np.ndarray, class_names: tuple[str
     return prediction
 
 
+def empty_prediction_chart(class_names: tuple[str, ...]) -> None:
+    """The probability chart with no bars, before the first stroke.
+
+    The browser loads its chart library the first time a chart is on the page (1.5-3 s on a 2-core
+    machine); drawing the empty chart while the person starts drawing means the first stroke's
+    probabilities appear as fast as the later ones.
+    """
+    threshold = float(st.session_state.get("draw_threshold", 0.80))
+    zeros = np.zeros(len(class_names), np.float32)
+    figure = probability_figure(zeros, threshold, False, class_names)
+    st.plotly_chart(figure, key="draw_probabilities_empty", config={"displayModeBar": False})
+
+
 def look_inside_panel(
     network: Network, digit: np.ndarray, prediction: Prediction, class_names: tuple[str, ...]
 ) -> None:

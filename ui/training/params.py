@@ -20,6 +20,7 @@ from nn_core.settings import DECAY_GRID, L2_GRID, LR_GRID, get_setting
 from nn_core.settings import snap as _snap
 
 FULL_TRAIN = 60_000
+SGD_MAX_LR = 2.0  # above this step size (lr, or lr / (1 - momentum)) MNIST runs stop learning
 CUSTOM = "custom"
 LR_OPTIONS = LR_GRID
 L2_OPTIONS = L2_GRID
@@ -39,6 +40,9 @@ FIELDS: dict[str, tuple[str, str, Any]] = {
         for s in links.link_settings()
     },
 }
+
+
+OTHER_PARAMS = ("owner",)  # query parameters of the page that are not controls
 
 
 def snap(value: float, options: tuple[float, ...]) -> float:
@@ -102,6 +106,9 @@ def params_to_values(
         else:
             allowed = ", ".join(FIELDS["preset"][2])
             problems.insert(0, f"`preset={text[:40]}`: choose one of {allowed}; kept {values['preset']}")
+    known = {key for key, _, _ in FIELDS.values()} | set(OTHER_PARAMS)
+    for key in sorted(set(params) - known):
+        problems.append(f"`{key}={str(params[key])[:40]}`: not a setting of this page; ignored")
     return values, problems
 
 
@@ -122,6 +129,19 @@ def advice(values: dict[str, Any], n_params: int) -> list[str]:
         notes.append(
             f"{values['optimizer']} usually wants a learning rate of 1e-4 to 1e-2; {values['lr']:g} will likely diverge."
         )
+    if values["optimizer"] == "sgd" and values["lr"] > SGD_MAX_LR:
+        notes.append(
+            f"Plain SGD usually wants a learning rate of 0.01 to 1; {values['lr']:g} will likely diverge "
+            "or stop learning (accuracy stuck near 10%)."
+        )
+    if values["optimizer"] in ("momentum", "nesterov"):
+        step = values["lr"] / max(1e-9, 1 - float(values["momentum"]))
+        if step > SGD_MAX_LR:
+            notes.append(
+                f"With momentum {float(values['momentum']):g} each step is about {step:g} times the gradient: "
+                f"{values['optimizer']} usually wants a learning rate of 0.001 to 0.1; {values['lr']:g} will "
+                "likely diverge or stop learning."
+            )
     if values["optimizer"] in ("sgd", "momentum", "nesterov") and values["lr"] < 1e-3:
         notes.append("With plain or momentum SGD a rate below 0.001 learns very slowly.")
     if values["dropout"] > 0.5:

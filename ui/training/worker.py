@@ -17,6 +17,7 @@ shared server-wide through ``ui.training.registry``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,24 @@ from nn_core.store.runstore import (
 )
 from nn_core.train import Trainer, TrainingDiverged
 from ui.training.view import RunView
+
+TRAINING_NICENESS = 10  # training threads yield the CPU to the pages (and a local browser) drawing meanwhile
+
+
+def lower_thread_priority(niceness: int = TRAINING_NICENESS) -> bool:
+    """Lower the calling thread's CPU priority (Linux: threads have their own nice value).
+
+    Pages of a server that trains stay quick to draw: the script threads that build them, and a
+    browser on the same machine, run ahead of the training arithmetic. Returns False where the
+    platform does not allow it (nothing changes then).
+    """
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), niceness))
+    except (AttributeError, OSError):
+        return False
+    return True
+
 
 DataFn = Callable[[TrainConfig], TrainingData]  # the run's train config -> its (cached) data
 
@@ -266,6 +285,7 @@ class RunWorker:
             raise _Abort
 
     def _loop(self) -> None:
+        lower_thread_priority()
         trainer = self._trainer
         assert trainer is not None
         status, message, failed = RunStatus.PAUSED, "", False
