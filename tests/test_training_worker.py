@@ -11,6 +11,7 @@ import pytest
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.experiment import TrainingData, new_network
 from nn_core.store import runstore
+from ui.training import loop
 from ui.training import registry as reg
 from ui.training import worker as tw
 
@@ -293,7 +294,7 @@ def test_training_threads_run_at_a_lower_priority_than_the_pages(data):
     seen = {}
 
     def probe():
-        seen["ok"] = tw.lower_thread_priority()
+        seen["ok"] = loop.lower_thread_priority()
         seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
     thread = threading.Thread(target=probe)
@@ -301,5 +302,5 @@ def test_training_threads_run_at_a_lower_priority_than_the_pages(data):
     thread.join()
     if not seen["ok"]:
         pytest.skip("this platform has no per-thread priority")
-    assert seen["nice"] >= tw.TRAINING_NICENESS
+    assert seen["nice"] >= loop.TRAINING_NICENESS
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller is untouched
