@@ -7,6 +7,8 @@ its older multipage layout, and the first request after a server start that deep
 
 import streamlit as st
 
+from ui.layout import apply_layout_css
+
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
 navigation = st.navigation(
@@ -25,6 +27,8 @@ navigation = st.navigation(
             url_path="training",
         ),
         st.Page("app_pages/draw.py", title="Draw & predict", icon=":material/draw:", url_path="draw"),
-    ]
+    ],
+    position="top",  # no sidebar to eat a tablet's width; on a phone the links fold into a menu
 )
+apply_layout_css()
 navigation.run()

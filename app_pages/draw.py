@@ -6,6 +6,7 @@ from ui.draw.digits import add_digit_form, my_digits_section
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
 from ui.draw.panels import look_inside_panel, network_view, prediction_panel
+from ui.layout import draw_panels
 from ui.model_choices import ModelChoice
 
 st.title("Draw & predict")
@@ -26,7 +27,7 @@ def predict_section(model: ModelChoice) -> None:
     if network is None:
         return
     names = class_names(model)
-    draw_col, seen_col, result_col = st.columns([1.25, 0.9, 1.55], gap="medium")
+    draw_col, seen_col, result_col = draw_panels()
     with draw_col:
         source = st.radio(
             "Input",
