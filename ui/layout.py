@@ -79,10 +79,10 @@ _TRAIN_COLUMNS = f"""
 
 # Inside the drawing canvas' shadow root (page CSS cannot reach there): its toolbar (undo, reset, ...)
 # rests invisible over the canvas' top-right corner until the mouse hovers, so a finger starting a
-# stroke there pressed an unseen button instead. It now rests above the canvas (room made by
+# stroke there pressed an unseen button instead. It now rests just above the canvas (room made by
 # CANVAS_TOP_GAP) and, where nothing can hover (touch screens), stays visible.
 _TOOLBAR_CSS = (  # !important: the component's own sheet is adopted, so it comes later in the cascade
-    ".dc-toolbar { top: -3rem !important; } @media (hover: none) { .dc-toolbar { opacity: 1 !important; } }"
+    ".dc-toolbar { top: -2.9rem !important; } @media (hover: none) { .dc-toolbar { opacity: 1 !important; } }"
 )
 CANVAS_TOP_GAP = "2rem"
 _CANVAS_GAP_CSS = (
@@ -109,9 +109,14 @@ _TOOLBAR_SCRIPT = f"""<script>
 </script>"""
 
 
+# Plotly shows its mode bar (zoom, pan, ...) all the time where nothing can hover, on top of the chart's
+# title. On touch screens it goes; a double tap still resets a chart that was zoomed by a drag.
+_TOUCH_CHARTS = '@media (hover: none) { [data-testid="stPlotlyChart"] .modebar-container { display: none; } }'
+
+
 def apply_layout_css() -> None:
     """Add the app-wide layout CSS (once per page run; it takes no space on the page)."""
-    st.html(f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_LAYER_ROWS}{_TRAIN_COLUMNS}</style>")
+    st.html(f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_LAYER_ROWS}{_TRAIN_COLUMNS}{_TOUCH_CHARTS}</style>")
     with st.container(key="layout_scripts"):  # hidden: a script needs a place on the page, not space
         st.html(_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
 
