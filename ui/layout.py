@@ -109,6 +109,19 @@ _TOOLBAR_SCRIPT = f"""<script>
 </script>"""
 
 
+# The run's control buttons (Resume, Pause, Stop, +1 epoch, Reset) share a row of five equal columns,
+# too narrow for their labels beside the settings on a tablet; each column now takes its button's
+# width and the row wraps instead of cutting the labels short.
+_RUN_BUTTONS = (
+    '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] > [data-testid="stVerticalBlock"]'
+    " > .st-key-train_resume)"
+)
+_RUN_BUTTON_ROW = f"""
+{_RUN_BUTTONS} {{ flex-wrap: wrap; }}
+{_RUN_BUTTONS} > [data-testid="stColumn"] {{ flex: 1 1 auto; width: auto; min-width: max-content; }}
+"""
+
+
 # Plotly shows its mode bar (zoom, pan, ...) all the time where nothing can hover, on top of the chart's
 # title. On touch screens it goes; a double tap still resets a chart that was zoomed by a drag.
 _TOUCH_CHARTS = '@media (hover: none) { [data-testid="stPlotlyChart"] .modebar-container { display: none; } }'
@@ -116,7 +129,9 @@ _TOUCH_CHARTS = '@media (hover: none) { [data-testid="stPlotlyChart"] .modebar-c
 
 def apply_layout_css() -> None:
     """Add the app-wide layout CSS (once per page run; it takes no space on the page)."""
-    st.html(f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_LAYER_ROWS}{_TRAIN_COLUMNS}{_TOUCH_CHARTS}</style>")
+    st.html(
+        f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_LAYER_ROWS}{_TRAIN_COLUMNS}{_RUN_BUTTON_ROW}{_TOUCH_CHARTS}</style>"
+    )
     with st.container(key="layout_scripts"):  # hidden: a script needs a place on the page, not space
         st.html(_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
 

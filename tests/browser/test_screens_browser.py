@@ -35,7 +35,13 @@ SCREENS = {  # name: (width, height, a phone or tablet)
     "laptop-1280": (1280, 800, False),
     "desktop": (1920, 1080, False),
 }
-PAGES = {"home": "", "explorer": "explorer", "training": "training", "draw": "draw"}
+PAGES = {  # name: address; "training-run" is the playground with a short run finished
+    "home": "",
+    "explorer": "explorer",
+    "training": "training",
+    "training-run": "training?epochs=1&hidden=16",
+    "draw": "draw",
+}
 EDGE = 0.04  # edge strokes run this fraction of the canvas side inside its edges (11 px of 280)
 EDGE_STROKES = {
     "top": [(0.1, EDGE), (0.9, EDGE)],
@@ -77,8 +83,8 @@ LAYOUT_PROBLEMS = """() => {
     }
     if (right > left && (right > vw + 1 || left < -1)) problems.push(`${name(el)} spans x ${Math.round(left)}..${Math.round(right)} of ${vw}`);
     if (el.matches(KEY) && right - left < r.width - 1) problems.push(`${name(el)} shows ${Math.round(Math.max(0, right - left))} of ${Math.round(r.width)} px`);
-    if (el.matches('button *, [data-testid=stWidgetLabel] *') && el.children.length === 0
-        && getComputedStyle(el).textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1) problems.push(`${name(el)} is cut short`);
+    if (el.matches('button, button *, [data-testid=stWidgetLabel] *') && getComputedStyle(el).textOverflow === 'ellipsis'
+        && el.scrollWidth > el.clientWidth + 1) problems.push(`${name(el)} is cut short`);
     if (el.matches('canvas') && Math.abs(r.width - r.height) > 1) problems.push(`canvas ${Math.round(r.width)}x${Math.round(r.height)} is not square`);
     if (el.matches('.dc-scroll') && el.scrollWidth > el.clientWidth + 1) problems.push(`the canvas scrolls sideways: ${el.scrollWidth} > ${el.clientWidth}`);
   }
@@ -154,6 +160,10 @@ def test_a_page_fits_every_screen(devices, app_url, name):
     found = {}
     for handheld, page in devices.items():
         open_page(page, app_url, PAGES[name])
+        if name == "training-run":
+            page.get_by_role("button", name="Start a new run").click()
+            expect(page.get_by_text(re.compile(r"Finished: \d+ epoch"))).to_be_visible(timeout=60_000)
+            wait_for_app(page)
         for screen in (s for s, size in SCREENS.items() if size[2] == handheld):
             resize(page, screen)
             problems = page.evaluate(LAYOUT_PROBLEMS)
