@@ -103,6 +103,22 @@ LAYOUT_PROBLEMS = """() => {
 }"""
 
 
+# The playground's hidden-layer table: the heading cells ("width", "activation") share a line, and so do
+# the first layer's number, width, activation and remove button (Streamlit stacks columns below 640 px).
+LAYER_ROWS_APART = """() => {
+  const problems = [];
+  const button = document.querySelector('[class*="st-key-train_del_layer_0"]');
+  if (!button) return ['no hidden-layer row found'];
+  const row = button.closest('[data-testid=stHorizontalBlock]');
+  const head = row.parentElement.previousElementSibling.querySelector('[data-testid=stHorizontalBlock]');
+  for (const [what, block] of [['layer row', row], ['heading row', head]]) {
+    const tops = [...block.children].map(cell => cell.getBoundingClientRect().top);
+    if (Math.max(...tops) - Math.min(...tops) > 2) problems.push(`the ${what}'s cells are on different lines: ${tops.map(Math.round)}`);
+  }
+  return problems;
+}"""
+
+
 @pytest.fixture(scope="module")
 def model_in_home(app_server, mnist_root, request, tmp_path_factory) -> Path:
     """The default model file in the shared server's home, so the Draw page starts at once."""
@@ -167,6 +183,8 @@ def test_a_page_fits_every_screen(devices, app_url, name):
         for screen in (s for s, size in SCREENS.items() if size[2] == handheld):
             resize(page, screen)
             problems = page.evaluate(LAYOUT_PROBLEMS)
+            if name.startswith("training"):
+                problems += page.evaluate(LAYER_ROWS_APART)
             if problems:
                 found[screen] = problems
                 screenshot(page, f"screens-{screen}-{name}")
