@@ -13,6 +13,7 @@ browser from an external font host, and the app must work with no internet acces
 import streamlit as st
 
 from ui import warmup
+from ui.layout import apply_layout_css
 
 st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 if not warmup.is_warm():  # imports for every page, once per server, before any session's first page runs
@@ -25,6 +26,8 @@ navigation = st.navigation(
         st.Page("app_pages/explorer.py", title="Dataset explorer", icon="🔍", url_path="explorer"),
         st.Page("app_pages/training.py", title="Training playground", icon="📈", url_path="training"),
         st.Page("app_pages/draw.py", title="Draw & predict", icon="✏️", url_path="draw"),
-    ]
+    ],
+    position="top",  # no sidebar to eat a tablet's width; on a phone the links fold into a menu
 )
+apply_layout_css()
 navigation.run()

@@ -8,6 +8,7 @@ from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
 from ui.draw.panels import empty_prediction_chart, look_inside_panel, network_view, prediction_panel
 from ui.export_buttons import choice_export_buttons
+from ui.layout import draw_panels
 from ui.model_choices import ModelChoice
 
 st.title("Draw & predict")
@@ -30,7 +31,7 @@ def predict_section(model: ModelChoice) -> None:
     if network is None:
         return
     names = class_names(model)
-    draw_col, seen_col, result_col = st.columns([1.25, 0.9, 1.55], gap="medium")
+    draw_col, seen_col, result_col = draw_panels()
     with draw_col:
         source = st.radio(
             "Input",
