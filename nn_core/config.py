@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nn_core.activations import ACTIVATIONS
-from nn_core.fields import ConfigError, config_from_dict, config_to_dict
+from nn_core.fields import ConfigError as ConfigError  # re-exported: the configs' error
+from nn_core.fields import config_from_dict, config_to_dict
 from nn_core.init import INITS
 from nn_core.layer_spec import LayerSpec
 from nn_core.losses import LOSSES, OUTPUTS
 from nn_core.settings import check_settings, setting
-from nn_core.train_config import TrainConfig
+from nn_core.train_config import TrainConfig as TrainConfig  # re-exported beside ModelConfig
 
 MAX_WIDTH = 4096
 MAX_HIDDEN_LAYERS = 8
@@ -158,6 +159,3 @@ class ModelConfig:
             return config_from_dict(cls, data)  # refused there with a message naming what it is
         config = config_from_dict(cls, {k: v for k, v in data.items() if k != "layers"})
         return dataclasses.replace(config, layers=specs_from_dicts(data.get("layers") or ()))
-
-
-__all__ = ["MAX_HIDDEN_LAYERS", "MAX_WIDTH", "ConfigError", "ModelConfig", "TrainConfig"]
