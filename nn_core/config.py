@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nn_core.activations import ACTIVATIONS
 from nn_core.fields import FieldTypeError, from_plain
@@ -20,6 +20,9 @@ from nn_core.losses import LOSSES, OUTPUTS
 from nn_core.optimizers import OPTIMIZERS
 from nn_core.schedules import SCHEDULES
 from nn_core.settings import DECAY_GRID, L2_GRID, LR_GRID, check_settings, setting
+
+if TYPE_CHECKING:
+    from nn_core.architecture import LayerSpec
 
 MAX_WIDTH = 4096
 MAX_HIDDEN_LAYERS = 8
@@ -39,7 +42,8 @@ def _datasets() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of a multi-layer perceptron."""
+    """Architecture of a network: an MLP from ``hidden``, or any stack of layers from ``layers``
+    (``nn_core.architecture``), which then replaces ``hidden``, ``activations`` and ``dropout``."""
 
     n_inputs: int = 784  # 28 x 28 pixels, flattened
     hidden: tuple[int, ...] = field(  # width of each hidden layer
@@ -125,7 +129,14 @@ class ModelConfig:
         ),
     )
 
+    layers: tuple[LayerSpec, ...] = ()  # hidden layers as specs; empty: the MLP given by hidden
+
     def validate(self) -> None:
+        if self.layers:
+            from nn_core.architecture import check_layers
+
+            self._validate_common()
+            return check_layers(self.layers, self.n_inputs, self.n_classes)
         if len(self.hidden) > MAX_HIDDEN_LAYERS:
             raise ConfigError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(self.hidden)}")
         if len(self.activations) != len(self.hidden):
@@ -133,6 +144,9 @@ class ModelConfig:
                 f"give one activation per hidden layer: {len(self.hidden)} layers, "
                 f"{len(self.activations)} activations"
             )
+        self._validate_common()
+
+    def _validate_common(self) -> None:
         check_settings(self)
         if self.loss == "cross_entropy" and self.output != "softmax":
             raise ConfigError("cross-entropy needs a softmax output: choose output 'softmax' or loss 'mse'")
@@ -149,7 +163,13 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        return _from_dict(cls, data)
+        """From ``to_dict``'s output; ``layers`` is a list of dicts there (absent in older files)."""
+        from nn_core.architecture import specs_from_dicts
+
+        if not isinstance(data, dict):
+            return _from_dict(cls, data)  # refused there, with the field's name
+        config = _from_dict(cls, {k: v for k, v in data.items() if k != "layers"})
+        return dataclasses.replace(config, layers=specs_from_dicts(data.get("layers") or ()))
 
 
 @dataclass(frozen=True)

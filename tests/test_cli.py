@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from nn_core.architecture import format_layers
 from nn_core.cli.main import DownloadProgress, main
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.data import checksums
@@ -355,6 +356,109 @@ def test_a_corrupt_model_file_gives_a_clear_error(tiny_model, capsys, tmp_path, 
         status, out, err = run(capsys, command, "--model", str(path), *extra)
         assert status == 1 and out == ""
         assert err.count("\n") == 1 and str(path) in err and "error:" in err, err
+
+
+CNN = "conv4x5,maxpool2,conv8x3:linear,bn:relu,maxpool2,dense32,dropout0.1"
+
+
+@pytest.fixture
+def tiny_cnn(tiny, capsys, tmp_path) -> Path:
+    path = tmp_path / "cnn.npz"
+    status, out, err = run(
+        capsys,
+        *("train", "--dataset", TINY, "--layers", CNN, "--optimizer", "adam", "--lr", "0.003"),
+        *("--epochs", "4", "--batch-size", "32", "--val-fraction", "0.2", "--save", str(path)),
+    )
+    assert status == 0, err
+    assert out.startswith(
+        "preset fast on Tiny bars: conv4x5-maxpool2-conv8x3:linear-bn:relu-maxpool2-dense32-dropout0.1-10 relu,"
+    )
+    return path
+
+
+def test_train_with_layers_learns_and_saves_the_specs(tiny_cnn, capsys):
+    saved = load_model(tiny_cnn)
+    config, train = saved.network.config, saved.train_config
+    assert format_layers(config.layers) == CNN and config.hidden == () and config.dropout == 0.0
+    assert (train.optimizer, train.lr, train.batch_size, train.epochs) == ("adam", 0.003, 32, 4)
+    assert len(saved.history) == 4 and saved.history[-1].train_loss < saved.history[0].train_loss
+    assert set(saved.network.state()) == {"4.mean", "4.var"}
+
+
+def test_evaluate_predict_and_summary_read_a_cnn_model(tiny, tiny_cnn, capsys, tmp_path):
+    status, out, err = run(capsys, "evaluate", "--model", str(tiny_cnn), "--json")
+    assert status == 0, err
+    (result,) = json_lines(out)
+    images, labels = tiny["t10k-images-idx3-ubyte.gz"], tiny["t10k-labels-idx1-ubyte.gz"]
+    network = load_model(tiny_cnn).network
+    assert result["test_accuracy"] == pytest.approx(np.mean(network.predict(to_float(images)) == labels))
+    assert result["test_accuracy"] > 0.5  # chance is 0.1
+    status, out, err = run(capsys, "evaluate", "--model", str(tiny_cnn))
+    assert status == 0 and "conv4x5-maxpool2-" in out.splitlines()[0]
+    png = tmp_path / "one.png"
+    write_digit_png(png, dark_on_light=True)
+    status, out, err = run(capsys, "predict", "--model", str(tiny_cnn), str(png), "--json")
+    assert status == 0, err
+    (r,) = json_lines(out)
+    assert sum(r["probabilities"]) == pytest.approx(1.0, abs=1e-5)
+    status, out, err = run(capsys, "summary", "--model", str(tiny_cnn))
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "conv4x5-maxpool2-conv8x3:linear-bn:relu-maxpool2-dense32-dropout0.1-10"
+    assert f"{network.n_params():,} parameters" in lines[-1]
+
+
+def test_summary_of_layers_preset_and_hidden(capsys):
+    status, out, err = run(capsys, "summary", "--layers", "conv16x5,maxpool2,conv32x5,maxpool2,dense128")
+    assert status == 0 and err == ""
+    assert (
+        "(24, 24, 16)" in out
+        and "dense10 (output)" in out
+        and out.splitlines()[-1].startswith("80,202 parameters")
+    )
+    status, out, _ = run(capsys, "summary", "--layers", "dense64:tanh", "--activation", "sigmoid", "--json")
+    (result,) = json_lines(out)
+    assert result["architecture"] == "dense64:tanh-10" and result["params"] == 785 * 64 + 65 * 10
+    assert [row["layer"] for row in result["layers"]] == ["dense64", "dense10 (output)"]
+    status, out, _ = run(capsys, "summary", "--hidden", "256,128")
+    assert status == 0 and out.splitlines()[0] == "784-256-128-10"
+    for name in PRESETS:
+        status, out, err = run(capsys, "summary", "--preset", name)
+        assert status == 0, (name, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--layers", "conv16x5,pool2"], "layer 2 ('pool2'): not a layer"),
+        (
+            ["train", "--layers", "conv16x5,maxpool2,conv32x5,maxpool2,conv32x5"],
+            "layer 5 (conv32x5): a 5x5 kernel does not fit a 4x4 map",
+        ),
+        (["train", "--layers", "dense32", "--hidden", "32"], "give --layers or --hidden, not both"),
+        (["summary", "--layers", "conv999x3"], "layer 1 (conv999x3): a conv layer takes 1 to 256 filters"),
+        (["summary", "--layers", "dense8:swish"], "unknown activation 'swish'"),
+        (["summary"], "one of the arguments --layers --hidden --preset --model is required"),
+    ],
+)
+def test_bad_layer_specs_exit_2_with_the_reason(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.setenv("DIGIT_LAB_DATA", str(tmp_path))
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert "usage: python -m nn_core" in err and message in err and "Traceback" not in err
+
+
+def test_activation_flag_applies_to_a_layer_preset(tiny, capsys, tmp_path):
+    path = tmp_path / "lenet.npz"
+    status, _, err = run(
+        capsys,
+        *("train", "--preset", "lenet", "--dataset", TINY, "--epochs", "1", "--activation", "relu"),
+        *("--train-size", "100", "--save", str(path), "--json"),
+    )
+    assert status == 0, err
+    layers = load_model(path).network.config.layers
+    assert [s.kind for s in layers] == [s.kind for s in PRESETS["lenet"].model.layers]
+    assert {s.activation for s in layers if s.kind in ("conv", "dense")} == {"relu"}
 
 
 def test_a_diverging_learning_rate_stops_with_advice(tiny, capsys, tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nn_core import links
+from nn_core.architecture import format_layers
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.settings import GROUPS, Setting, all_settings
 from nn_core.store.model_file import load_model
@@ -161,7 +162,11 @@ def command_args(model: ModelConfig, train: TrainConfig) -> list[list[str]]:
     out = []
     for group in GROUPS:
         words: list[str] = []
+        if model.layers and group == "Network":  # layer specs replace hidden, activations and dropout
+            words += ["--layers", format_layers(model.layers, "relu")]
         for spec in (s for s in all_settings() if s.group == group):
+            if model.layers and spec.name in ("hidden", "activations", "dropout"):
+                continue
             value = getattr(configs[spec.owner], spec.name)
             if spec.kind == "bool":
                 words.append(f"--{'' if value else 'no-'}{spec.flag}")

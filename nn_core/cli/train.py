@@ -14,15 +14,17 @@ the run needs (``nn_core.memory``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from nn_core.architecture import GRAMMAR_HELP, parse_layers
 from nn_core.cli.common import CommandError, describe_model, download_hint, json_line
 from nn_core.cli.flags import add_setting_flags, apply_flags, load_config_source
 from nn_core.cli.save_target import DEFAULT_SAVE, save_target, signals_deferred, terminate_as_interrupt
-from nn_core.config import ModelConfig, TrainConfig
+from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data.registry import DATASETS
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
 from nn_core.memory import check_run
@@ -73,6 +75,42 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
         "with model_config and train_config, or the playground's shared link (in quotes)",
     )
     add_setting_flags(p)
+    p.add_argument(
+        "--layers",
+        metavar="SPEC",
+        help=f"hidden layers of any kind instead of --hidden, e.g. {GRAMMAR_HELP}; layers without an "
+        "activation suffix take --activation (default relu); the output layer is added (see the summary command)",
+    )
+
+
+def apply_layers(args: argparse.Namespace, model: ModelConfig) -> ModelConfig:
+    """``model`` with ``--layers`` applied, or a layer preset's dense and conv layers given the one
+    ``--activation``; ``--hidden`` turns a layer preset back into an MLP. Other flags: ``apply_flags``."""
+    layers, hidden = getattr(args, "layers", None), getattr(args, "hidden", None)
+    acts = getattr(args, "activations", None)
+    if layers is not None or (model.layers and hidden is None):
+        if acts is not None and len(acts) > 1:
+            raise ConfigError(
+                "with layers, give one --activation; a layer of its own takes a suffix, e.g. dense128:tanh"
+            )
+        if getattr(args, "dropout", None):
+            raise ConfigError("with layers, dropout is a layer of its own: add dropout0.2 after a layer")
+    if layers is not None:
+        if hidden is not None:
+            raise ConfigError(
+                "give --layers or --hidden, not both (--layers can hold dense layers: dense256,dense128)"
+            )
+        specs = parse_layers(layers, acts[0] if acts else "relu")
+        return dataclasses.replace(model, hidden=(), activations=(), dropout=0.0, layers=specs)
+    if model.layers and hidden is None and acts:  # every dense and conv layer of the preset takes it
+        specs = tuple(
+            dataclasses.replace(s, activation=acts[0]) if s.kind in ("dense", "conv") else s
+            for s in model.layers
+        )
+        return dataclasses.replace(model, layers=specs)
+    if model.layers and hidden is not None:
+        return dataclasses.replace(model, layers=())
+    return model
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
@@ -82,7 +120,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
     else:
         preset = PRESETS[args.preset or DEFAULT_PRESET]
         model, train = preset.model, preset.train
-    model, train = apply_flags(args, model, train)
+    model, train = apply_flags(args, apply_layers(args, model), train)
     model.validate()
     train.validate()
     return model, train

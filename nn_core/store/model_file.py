@@ -1,13 +1,19 @@
 """Save and load a trained model as one ``.npz`` file, read back with ``allow_pickle=False``.
 
-File format (version 1), every entry a plain NumPy array:
-- ``format``: the string ``"digit-lab-model"``; ``version``: int64 scalar, 1.
-- ``meta``: a JSON string with ``model_config``, ``train_config`` (or null), ``history`` (list of
-  per-epoch records), ``dataset``, ``best_val_acc`` (or null) and ``saved_at`` (ISO time).
-- ``param/<layer>.<name>``: float32 weights, e.g. ``param/0.W`` of shape (784, 128).
-Writes go to a temporary file that is renamed into place, so a crash never leaves half a file (and
-the next write removes the temporary files of writers that were killed). Reading checks the whole file
-before building anything (``load_model``).
+File format (version 2), every entry a plain NumPy array:
+- ``format``: the string ``"digit-lab-model"``; ``version``: int64 scalar, 2.
+- ``meta``: a JSON string with ``model_config`` (its ``layers``, the layer specs, a list of dicts;
+  empty for an MLP), ``train_config`` (or null), ``history`` (list of per-epoch records),
+  ``dataset``, ``best_val_acc`` (or null) and ``saved_at`` (ISO time).
+- ``param/<layer>.<name>``: float32 parameters, e.g. ``param/0.W`` of shape (784, 128) for a
+  dense layer, (5, 5, 1, 16) for a conv layer, ``param/3.gamma`` and ``param/3.beta`` of a
+  batch-norm layer.
+- ``state/<layer>.<name>``: float32 batch-norm running statistics, ``state/3.mean`` and
+  ``state/3.var`` (none for models without batch norm).
+Version 1 (before layer specs) is version 2 without ``layers`` and ``state/`` entries; it still
+loads. Writes go to a temporary file that is renamed into place, so a crash never leaves half a file
+(and the next write removes the temporary files of writers that were killed). Reading checks the
+whole file before building anything (``load_model``).
 """
 
 from __future__ import annotations
@@ -31,12 +37,15 @@ from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.fields import FieldTypeError, check_value
 from nn_core.memory import ENV_VAR as MEMORY_ENV_VAR
 from nn_core.memory import budget_bytes, human
-from nn_core.network import Network, build_network, param_shapes
+from nn_core.model_summary import architecture_string
+from nn_core.network import Network, build_network, param_shapes, state_shapes
+from nn_core.spec_layers import spec_entry_shapes
 from nn_core.store.npz_reader import NpzError, NpzReader
 from nn_core.train import EpochMetrics
 
 FORMAT = "digit-lab-model"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MAX_MODEL_BYTES = 512 * 1024**2  # the largest allowed network (8 x 4096) is ~480 MB of float32
 MAX_META_CHARS = 8 * 1024**2  # JSON settings and history
 MAX_HISTORY = 10_000  # epoch records (TrainConfig allows 10,000 epochs)
@@ -69,6 +78,7 @@ def model_to_bytes(model: SavedModel) -> bytes:
         "saved_at": model.saved_at or datetime.now(UTC).isoformat(timespec="seconds"),
     }
     arrays = {f"param/{name}": value for name, value in model.network.params().items()}
+    arrays |= {f"state/{name}": value for name, value in model.network.state().items()}
     buffer = io.BytesIO()
     np.savez(
         buffer, format=np.array(FORMAT), version=np.array(VERSION), meta=np.array(json.dumps(meta)), **arrays
@@ -172,8 +182,11 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
     if "format" not in npz.entries or npz.scalar_text("format", 64) != FORMAT:
         raise ModelFileError(f"{name} is an .npz file but not a Digit Lab model (no '{FORMAT}' marker)")
     version = npz.scalar_int("version")
-    if version != VERSION:
-        raise ModelFileError(f"{name} is a version {version} model; this Digit Lab reads version {VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise ModelFileError(
+            f"{name} is a version {version} model; this Digit Lab reads versions "
+            f"{' and '.join(map(str, READABLE_VERSIONS))}"
+        )
     try:
         meta = json.loads(npz.scalar_text("meta", MAX_META_CHARS))
     except (ValueError, RecursionError) as err:
@@ -182,23 +195,34 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
         parts = read_meta(meta)
     except (ConfigError, ValueError) as err:
         raise ModelFileError(f"{name} has settings this Digit Lab cannot use: {err}") from err
-    expected = param_shapes(parts.model_config)
+    config = parts.model_config
+    expected, expected_state = param_shapes(config), state_shapes(config)
+    arch = architecture_string(config)
     found = {key.removeprefix("param/"): e for key, e in npz.entries.items() if key.startswith("param/")}
-    extra = set(npz.entries) - {"format", "version", "meta"} - {f"param/{k}" for k in found}
+    state = {key.removeprefix("state/"): e for key, e in npz.entries.items() if key.startswith("state/")}
+    extra = set(npz.entries) - {"format", "version", "meta"}
+    extra -= {f"param/{k}" for k in found} | {f"state/{k}" for k in state}
     extra |= set(npz.others)
-    if extra or set(found) != set(expected):
+    if extra or set(found) != set(expected) or not set(state) <= set(expected_state):
+        wanted = [*expected, *(f"state/{k}" for k in expected_state)]
+        got = sorted(found) + sorted(f"state/{k}" for k in state) + sorted(extra)
         raise ModelFileError(
-            f"{name}: the weights do not match its settings (expected {', '.join(expected)}; "
-            f"found {', '.join(sorted(found) + sorted(extra)) or 'none'})"
+            f"{name}: the weights do not match its settings: they do not fit its architecture {arch} (expected {', '.join(wanted)}; "
+            f"found {', '.join(got) or 'none'})"
         )
-    for key, entry in found.items():
-        if entry.shape != expected[key] or entry.dtype.kind != "f":
+    if set(state) != set(expected_state):
+        missing = ", ".join(sorted(set(expected_state) - set(state)))
+        raise ModelFileError(f"{name} lacks the batch-norm statistics {missing}")
+    for key, entry in [*found.items(), *state.items()]:
+        shape = expected[key] if key in expected else expected_state[key]
+        if entry.shape != shape or entry.dtype.kind != "f":
             raise ModelFileError(
-                f"{name}: the weights do not match its settings (weight {key} is {entry.dtype} of shape "
-                f"{entry.shape}; they need float32 of shape {expected[key]})"
+                f"{name}: the weights do not fit its architecture {arch} (parameter {key} has shape "
+                f"{entry.shape}, expected {shape} ({_describe(config, key)}){_dtype_note(entry.dtype)})"
             )
     _check_budget(name, sum(entry.nbytes for entry in found.values()))
     weights = {key: npz.array(f"param/{key}") for key in found}
+    weights |= {key: npz.array(f"state/{key}") for key in state}
     if not all(np.isfinite(w).all() for w in weights.values()):
         raise ModelFileError(f"{name} holds weights that are NaN or infinite")
     network = build_network(parts.model_config, np.random.default_rng(0))
@@ -211,6 +235,18 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
         best_val_acc=parts.best_val_acc,
         saved_at=parts.saved_at,
     )
+
+
+def _describe(config: ModelConfig, key: str) -> str:
+    """Which layer an entry belongs to: "W of layer 0, conv16x5"."""
+    index, _, part = key.partition(".")
+    labels = spec_entry_shapes(config).labels if config.layers else []
+    label = labels[int(index)] if int(index) < len(labels) else f"dense layer {int(index) // 2 + 1}"
+    return f"{part} of layer {index}, {label}"
+
+
+def _dtype_note(dtype: np.dtype) -> str:
+    return "" if dtype.kind == "f" else f"; it is {dtype}, not float32"
 
 
 def _check_budget(name: str, nbytes: int) -> None:

@@ -25,11 +25,15 @@ LR_OPTIONS = LR_GRID
 L2_OPTIONS = L2_GRID
 DECAY_OPTIONS = DECAY_GRID
 
+# presets the controls can show: those of dense layers (``hidden``); layer-spec presets (lenet, cnn-*)
+# need controls for layers
+UI_PRESETS = tuple(name for name, preset in PRESETS.items() if not preset.model.layers)
+
 DEFAULTS: dict[str, Any] = {**links.default_values(), "preset": CUSTOM}
 
 # name -> (URL parameter, kind, allowed choices or (low, high) range), derived from the settings schema
 FIELDS: dict[str, tuple[str, str, Any]] = {
-    "preset": ("preset", "choice", (CUSTOM, *PRESETS)),
+    "preset": ("preset", "choice", (CUSTOM, *UI_PRESETS)),
     **{
         s.name: (s.short, "log" if s.log else s.kind, s.grid if s.log else s.choices or s.span)
         for s in links.link_settings()
