@@ -3,6 +3,7 @@ links with ``layers=`` and old ``hidden=``/``act=`` links; plus its pure helpers
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,13 +42,25 @@ def _param(at: AppTest, name: str) -> str | None:
     return value[0] if isinstance(value, list) else value
 
 
-def _summaries(at: AppTest) -> list:
-    return [d.value for d in at.dataframe if "multiply-adds" in d.value.columns]
+def _summaries(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.get("html") if "mult-adds" in h.proto.body]
 
 
-def _table(at: AppTest) -> list[dict]:
-    (frame,) = _summaries(at)
-    return frame.to_dict("records")
+def _table(at: AppTest) -> list[list[str]]:
+    """The summary table's rows as the text of their cells (tags dropped)."""
+    (page,) = _summaries(at)
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>")[1])
+    return [
+        [
+            re.sub(r"<[^>]+>", " ", c).replace("&nbsp;", " ").split()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", r)
+        ]
+        for r in rows
+    ]
+
+
+def _layers(at: AppTest) -> list[str]:
+    return [" ".join(row[0]) for row in _table(at)]
 
 
 def _kinds(at: AppTest) -> list[str]:
@@ -69,15 +82,20 @@ def _add(at: AppTest, kind: str) -> None:
 def test_rows_of_every_kind_are_added_where_they_fit_and_the_summary_follows():
     at = _open()  # one dense layer of 128
     assert _kinds(at) == ["dense"]
-    assert [r["layer"] for r in _table(at)] == ["dense128", "dense10 (output)"]
+    assert _layers(at) == ["1 dense128 ReLU", "dense10 out softmax"]
     _add(at, "conv")  # goes before the dense layer
     _add(at, "pool")
     assert _kinds(at) == ["conv", "pool", "dense"]
     rows = _table(at)
-    assert [r["layer"] for r in rows] == ["conv16x3", "maxpool2", "flatten", "dense128", "dense10 (output)"]
-    assert [r["output"] for r in rows[:3]] == ["26×26×16", "13×13×16", "2704"]
-    assert rows[0]["parameters"] == (3 * 3 * 1 + 1) * 16
-    assert rows[0]["multiply-adds"] == 26 * 26 * 16 * 9
+    assert _layers(at) == [
+        "1 conv16x3 ReLU",
+        "2 maxpool2",
+        "flatten",
+        "3 dense128 ReLU",
+        "dense10 out softmax",
+    ]
+    assert [row[1] for row in rows[:3]] == [["26×26×16"], ["13×13×16"], ["2704"]]
+    assert rows[0][2:] == [[str((3 * 3 * 1 + 1) * 16)], [lb.compact(26 * 26 * 16 * 9)]] == [["160"], ["97k"]]
     assert _param(at, "layers") == "conv16x3,maxpool2,dense128"
     assert _param(at, "hidden") is None  # the stack replaces hidden= and act=
     # edit the conv row: 8 filters of 5x5, then make the pooling a mean over 2x2
@@ -130,7 +148,7 @@ def test_a_stack_that_does_not_fit_says_which_layer_before_start():
     assert _summaries(at) == []
     at.selectbox(key="train_w_row4_padding").select("same").run()  # fix it in the row
     assert not at.error and not at.button(key="train_start").disabled
-    assert _table(at)[4]["output"] == "4×4×8"
+    assert _table(at)[4][1] == ["4×4×8"]
 
 
 def test_a_conv_after_a_dense_layer_is_explained():
@@ -209,7 +227,21 @@ def test_summary_records_name_the_output_shapes():
         "layer": "conv4x3",
         "activation": "ReLU",
         "output": "26×26×4",
-        "parameters": 40,
-        "multiply-adds": 26 * 26 * 4 * 9,
+        "params": "40",
+        "mult-adds": "24k",
     }
-    assert rows[1]["#"] == "" and rows[-1]["layer"] == "dense10 (output)"
+    assert rows[1] == {
+        "#": "",
+        "layer": "flatten",
+        "activation": "",
+        "output": "2704",
+        "params": "0",
+        "mult-adds": "0",
+    }
+    assert rows[-1]["layer"] == "dense10 out" and rows[-1]["params"] == "27k"
+    page = lb.summary_html(rows)
+    assert page.count("<tr>") == 1 + len(rows) and ">26×26×4</td>" in page and "softmax" in page
+
+
+def test_compact_counts():
+    assert [lb.compact(n) for n in (0, 980, 9_800, 98_000, 1_234_567)] == ["0", "980", "9,800", "98k", "1.2M"]

@@ -11,6 +11,7 @@ layers do not fit together, naming the layer.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,8 @@ NEW_ROWS = {  # what "Add" appends for each kind
     "batchnorm": LayerSpec("batchnorm"),
     "dropout": LayerSpec("dropout", rate=0.25),
 }
+NUMBER_WIDTH = 64  # px: three numbers and a gap fit the playground's column and a phone
+CHOICE_WIDTH = 104
 HELP = {
     "conv": "Slides small filters over the image: each filter makes one feature map.",
     "pool": "Keeps the largest (max) or mean value of each window: halves the maps with window 2.",
@@ -97,19 +100,62 @@ def insert_at(specs: tuple[LayerSpec, ...], kind: str) -> int:
     return len(specs)
 
 
-def summary_records(rows: list[SummaryRow]) -> list[dict[str, Any]]:
-    """The summary as table rows: layer number, layer, activation, output shape, parameters, multiply-adds."""
+def compact(n: int) -> str:
+    """A count for a narrow table: 980, 9,800, 98k, 1.2M."""
+    if n < 10_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n / 1e3:.0f}k"
+    return f"{n / 1e6:.1f}M"
+
+
+def summary_records(rows: list[SummaryRow]) -> list[dict[str, str]]:
+    """The summary as table rows: layer number, layer, activation, output shape, parameters and
+    multiply-adds per image (compact counts)."""
     return [
         {
             "#": str(row.position) if row.position else "",
-            "layer": row.layer,
-            "activation": ACT_LABELS.get(row.activation, row.activation),
+            "layer": row.layer.replace(" (output)", " out"),
+            "activation": ""
+            if row.activation in ("", "linear")
+            else ACT_LABELS.get(row.activation, row.activation),
             "output": "×".join(str(d) for d in row.output_shape),
-            "parameters": row.params,
-            "multiply-adds": row.macs,
+            "params": compact(row.params),
+            "mult-adds": compact(row.macs),
         }
         for row in rows
     ]
+
+
+def summary_html(records: list[dict[str, str]]) -> str:
+    """A compact table (small type, the activation under each layer's name) that fits the narrow
+    settings column and a phone; the numbers right-aligned."""
+    cell = "padding:3px 5px;border-bottom:1px solid rgba(128,128,128,0.25)"
+    head = "".join(
+        f'<th style="{cell};text-align:{align};font-weight:600">{name}</th>'
+        for name, align in (
+            ("layer", "left"),
+            ("output", "left"),
+            ("params", "right"),
+            ("mult-adds", "right"),
+        )
+    )
+    body = []
+    for r in records:
+        number = f'<span style="opacity:0.6">{r["#"]}&nbsp;</span>' if r["#"] else ""
+        act = (
+            f'<br><span style="opacity:0.6">{html.escape(r["activation"])}</span>' if r["activation"] else ""
+        )
+        body.append(
+            f'<tr><td style="{cell}">{number}{html.escape(r["layer"])}{act}</td>'
+            f'<td style="{cell};white-space:nowrap">{r["output"]}</td>'
+            f'<td style="{cell};text-align:right">{r["params"]}</td>'
+            f'<td style="{cell};text-align:right">{r["mult-adds"]}</td></tr>'
+        )
+    return (
+        '<table style="width:100%;border-collapse:collapse;font-size:0.8rem;line-height:1.25">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _key(i: int, name: str) -> str:
@@ -140,15 +186,16 @@ def render_layers(vals: dict[str, Any], collect: Callable[[], None], clear: Call
         _row(i, spec, collect, clear)
     if not specs:
         st.caption("No hidden layers: add one below.")
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
-    kind = left.selectbox(
+    box = st.container(horizontal=True, vertical_alignment="bottom")
+    kind = box.selectbox(
         "New layer",
         ROW_KINDS,
         key="train_new_kind",
         format_func=KIND_LABELS.get,
         help=" ".join(f"**{KIND_LABELS[k]}**: {HELP[k]}" for k in ROW_KINDS),
+        width=150,
     )
-    right.button(
+    box.button(
         "Add",
         icon=":material/add:",
         key="train_add_layer",
@@ -157,7 +204,6 @@ def render_layers(vals: dict[str, Any], collect: Callable[[], None], clear: Call
         disabled=len(specs) >= MAX_LAYERS,
         help=f"Add a {KIND_LABELS[kind].lower()} layer (conv and pooling go before the dense ones; "
         f"up to {MAX_LAYERS} layers).",
-        width="stretch",
     )
     render_summary(links.configs_from_values(vals)[0])
 
@@ -169,7 +215,7 @@ def render_summary(model: ModelConfig) -> None:
     except ConfigError as err:
         st.error(f"The layers do not fit together: {err}.", icon=":material/error:")
         return
-    st.dataframe(summary_records(rows), hide_index=True, width="stretch", key="train_summary")
+    st.html(summary_html(summary_records(rows)))
     params, macs = sum(r.params for r in rows), sum(r.macs for r in rows)
     st.caption(f"{params:,} parameters · {macs:,} multiply-adds per image (per forward pass).")
 
@@ -200,15 +246,16 @@ def _restore(key: str, value: Any) -> str:
 
 
 def _row(i: int, spec: LayerSpec, collect: Callable[[], None], clear: Callable[[], None]) -> None:
-    with st.container(border=True):
-        top = st.columns([4, 1], vertical_alignment="bottom")
-        kind = top[0].selectbox(
+    with st.container(border=True, key=f"train_row_{i}"):
+        top = st.container(horizontal=True, vertical_alignment="bottom")
+        kind = top.selectbox(
             f"Layer {i + 1}",
             ROW_KINDS,
             key=_restore(_key(i, "kind"), row_kind(spec)),
             format_func=KIND_LABELS.get,
+            width=150,
         )
-        top[1].button(
+        top.button(
             ":material/close:",
             key=f"train_del_layer_{i}",
             on_click=_remove,
@@ -220,8 +267,13 @@ def _row(i: int, spec: LayerSpec, collect: Callable[[], None], clear: Callable[[
         _fields(i, kind, spec)
 
 
+def _line() -> Any:
+    """A row of fields side by side that wraps on a narrow screen (a phone) instead of stacking."""
+    return st.container(horizontal=True, gap="small")
+
+
 def _number(box: Any, i: int, name: str, text: str, lo: int, hi: int, value: int, **kw: Any) -> None:
-    box.number_input(text, lo, hi, key=_restore(_key(i, name), value), **kw)
+    box.number_input(text, lo, hi, key=_restore(_key(i, name), value), width=NUMBER_WIDTH, **kw)
 
 
 def _activation(box: Any, i: int, spec: LayerSpec) -> None:
@@ -230,42 +282,44 @@ def _activation(box: Any, i: int, spec: LayerSpec) -> None:
         LAYER_ACTIVATIONS,
         key=_restore(_key(i, "activation"), spec.activation),
         format_func=lambda a: ACT_LABELS.get(a, a),
+        width=CHOICE_WIDTH,
     )
 
 
 def _fields(i: int, kind: str, spec: LayerSpec) -> None:
+    line = _line()
     if kind == "dense":
-        a, b = st.columns(2)
-        _number(a, i, "units", "Width", 1, MAX_WIDTH, spec.units, step=16, help="Units in this layer.")
-        _activation(b, i, spec)
+        _number(line, i, "units", "Width", 1, MAX_WIDTH, spec.units, step=16, help="Units in this layer.")
+        _activation(line, i, spec)
     elif kind == "conv":
-        a, b, c = st.columns(3)
         _number(
-            a, i, "filters", "Filters", 1, MAX_FILTERS, spec.filters, step=8, help="Feature maps it makes."
+            line, i, "filters", "Filters", 1, MAX_FILTERS, spec.filters, step=8, help="Feature maps it makes."
         )
-        _number(b, i, "kernel", "Kernel", 1, MAX_KERNEL, spec.kernel, help="Filter side in pixels.")
-        _number(c, i, "stride", "Stride", 1, MAX_STRIDE, spec.stride, help="Step between filter positions.")
-        a, b = st.columns(2)
-        a.selectbox(
+        _number(line, i, "kernel", "Kernel", 1, MAX_KERNEL, spec.kernel, help="Filter side in pixels.")
+        _number(
+            line, i, "stride", "Stride", 1, MAX_STRIDE, spec.stride, help="Step between filter positions."
+        )
+        line.selectbox(
             "Padding",
             ("valid", "same"),
             key=_restore(_key(i, "padding"), spec.padding),
             help="valid: only where the filter fits (maps shrink); same: zero-padded (maps keep their size).",
+            width=CHOICE_WIDTH,
         )
-        _activation(b, i, spec)
+        _activation(line, i, spec)
     elif kind == "pool":
-        a, b = st.columns(2)
-        a.selectbox(
+        line.selectbox(
             "Kind",
             ("maxpool", "avgpool"),
             key=_restore(_key(i, "pool"), spec.kind),
             format_func={"maxpool": "max", "avgpool": "mean"}.get,
+            width=CHOICE_WIDTH,
         )
-        _number(b, i, "size", "Window", 2, MAX_POOL, spec.size, help="Window side; the stride equals it.")
+        _number(line, i, "size", "Window", 2, MAX_POOL, spec.size, help="Window side; the stride equals it.")
     elif kind == "batchnorm":
-        _activation(st, i, spec)
+        _activation(line, i, spec)
     else:
-        st.slider(
+        line.slider(
             "Rate",
             0.05,
             0.9,
