@@ -13,7 +13,7 @@ from nn_core import links
 from nn_core.architecture import LayerSpec, parse_layers
 from nn_core.config import ModelConfig
 from nn_core.model_summary import summary
-from ui.training import layers_builder as lb
+from ui.training import layer_rows as lb
 from ui.training import params as tp
 from ui.training import registry as reg
 
