@@ -12,6 +12,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CANVAS, assert_healthy, screenshot, wait_for_app
@@ -43,6 +44,17 @@ def add_layer(page, kind: str) -> None:
 
 def layers_param(page) -> str:
     return parse_qs(urlparse(page.url).query).get("layers", [""])[0]
+
+
+def scroll_to(locator) -> None:
+    """Scroll an element into view; a rerun may replace it meanwhile, so try again with the new one."""
+    for _ in range(5):
+        try:
+            locator.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except PlaywrightError:
+            time.sleep(0.3)
+    locator.scroll_into_view_if_needed()
 
 
 def shot_at_width(page, name: str, width: int, height: int = 2400) -> None:
@@ -85,12 +97,12 @@ def test_build_train_and_look_inside_a_cnn(page, app_url, mnist_root):
     expect(page.get_by_text("Finished: 1 epochs.")).to_be_visible(timeout=180_000)
     wait_for_app(page)
     filters = page.locator("[class*=st-key-train_filters_]")
-    filters.scroll_into_view_if_needed()
+    scroll_to(filters)
     expect(filters.locator("svg.main-svg").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("8 filters of 3x3")).to_be_visible()
     maps = page.locator("[class*=st-key-train_fmaps_][class*=_maps_]")
     expect(maps).to_have_count(2, timeout=30_000)  # the conv layer and the pooling layer
-    maps.last.scroll_into_view_if_needed()
+    scroll_to(maps.last)
     expect(page.get_by_text("layer 1 · conv8x3: 8 maps of 26x26")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("layer 2 · maxpool2: 8 maps of 13x13")).to_be_visible()
     shot_at_width(page, "cnn-03-test-set-maps", 1400, 3600)
@@ -107,13 +119,15 @@ def test_build_train_and_look_inside_a_cnn(page, app_url, mnist_root):
     wait_for_app(page)
     page.get_by_text("Look inside the network").click()
     wait_for_app(page)
+    time.sleep(0.5)  # the maps are drawn by the browser after the rerun
+    wait_for_app(page)
     expect(page.locator(".st-key-draw_filters")).to_be_attached(timeout=15_000)
     for key, title in [
         ("draw_maps_1", "layer 1 · conv8x3: 8 maps of 26x26"),
         ("draw_maps_2", "layer 2 · maxpool2"),
     ]:
         chart = page.locator(f".st-key-{key}")
-        chart.scroll_into_view_if_needed()
+        scroll_to(chart)
         expect(chart.get_by_text(re.compile("^" + re.escape(title)))).to_be_visible(timeout=15_000)
         expect(chart.locator("g.heatmaplayer image, g.hm image").first).to_be_attached()
     expect(page.get_by_text(re.compile(r"^Layer 1: 32 relu units$"))).to_be_visible(timeout=15_000)

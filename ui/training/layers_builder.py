@@ -200,9 +200,11 @@ def _fields(i: int, kind: str, spec: LayerSpec) -> None:
             ("maxpool", "avgpool"),
             key=_restore(_key(i, "pool"), spec.kind),
             format_func={"maxpool": "max", "avgpool": "mean"}.get,
+            help="The largest (max) or the mean value of each window, which moves by its own side "
+            "(window 2 halves the maps).",
             width=CHOICE_WIDTH,
         )
-        _number(line, i, "size", "Window", 2, MAX_POOL, spec.size, help="Window side; the stride equals it.")
+        _number(line, i, "size", "Window", 2, MAX_POOL, spec.size)
     elif kind == "batchnorm":
         _activation(line, i, spec)
     else:
