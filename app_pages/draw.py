@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.diagram.panel import diagram_panel
 from ui.draw.digits import add_digit_form, my_digits_section
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
@@ -49,6 +50,10 @@ def predict_section(model: ModelChoice) -> None:
         else:
             prediction = prediction_panel(network, given.digit, names)
             add_digit_form(given.digit, prediction.top)
+    if given.digit is not None:
+        with st.container(border=True, key="draw_diagram_box"):
+            st.markdown("**The network, lit by your drawing**")
+            diagram_panel(network, given.digit, names, key="draw_diagram")
     if given.digit is not None and st.toggle(
         "Look inside the network",
         key="draw_look_inside",

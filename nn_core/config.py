@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from nn_core.activations import ACTIVATIONS
 from nn_core.fields import FieldTypeError, from_plain
 from nn_core.init import INITS
+from nn_core.layer_spec import LayerSpec
 from nn_core.losses import LOSSES, OUTPUTS
 from nn_core.optimizers import OPTIMIZERS
 from nn_core.schedules import SCHEDULES
 from nn_core.settings import DECAY_GRID, L2_GRID, LR_GRID, check_settings, setting
-
-if TYPE_CHECKING:
-    from nn_core.architecture import LayerSpec
 
 MAX_WIDTH = 4096
 MAX_HIDDEN_LAYERS = 8
@@ -167,7 +165,7 @@ class ModelConfig:
         from nn_core.architecture import specs_from_dicts
 
         if not isinstance(data, dict):
-            return _from_dict(cls, data)  # refused there, with the field's name
+            return _from_dict(cls, data)  # refused there with a message naming what it is
         config = _from_dict(cls, {k: v for k, v in data.items() if k != "layers"})
         return dataclasses.replace(config, layers=specs_from_dicts(data.get("layers") or ()))
 

@@ -22,11 +22,6 @@ MAX_ITEMS = 100_000  # items in one tuple field
 MAX_INT = 2**53  # beyond this an int from JSON is not a setting anyone made
 
 
-# Classes that annotations name but their modules import only for type checking (an import there
-# would be a cycle): ``nn_core.architecture`` registers ``LayerSpec``, which ``ModelConfig.layers`` uses.
-ANNOTATION_NAMES: dict[str, type] = {}
-
-
 class FieldTypeError(ValueError):
     """A value whose type does not match its field; the message names the field and both types."""
 
@@ -51,7 +46,7 @@ def from_plain(cls: type, data: Any, *, finite: bool = True, where: str = "") ->
     label = where or cls.__name__
     if not isinstance(data, dict):
         raise FieldTypeError(f"{label} must be a JSON object, got {_kind(data)}")
-    hints = typing.get_type_hints(cls, localns=ANNOTATION_NAMES)
+    hints = typing.get_type_hints(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name in data:
@@ -130,7 +125,7 @@ def check_value(value: Any, annotation: Any, where: str, finite: bool = True) ->
 def supported(annotation: Any) -> bool:
     """True when ``check_value`` can check every value of ``annotation`` (a dataclass: all its fields)."""
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        hints = typing.get_type_hints(annotation, localns=ANNOTATION_NAMES)
+        hints = typing.get_type_hints(annotation)
         return all(supported(hints[f.name]) for f in dataclasses.fields(annotation))
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)

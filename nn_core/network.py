@@ -201,13 +201,22 @@ def as_batch(X: np.ndarray, n_inputs: int) -> np.ndarray:
     return X.reshape(-1, n_inputs)
 
 
+def entry_shapes(config: ModelConfig) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """Name and shape of every parameter and every batch-norm statistic ``build_network(config)``
+    makes, without allocating (model files are checked against them before anything is read)."""
+    config.validate()
+    if config.layers:
+        return spec_entry_shapes(config)
+    return param_shapes(config), {}
+
+
 def param_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     """The name and shape of every parameter ``build_network(config)`` makes, without allocating.
 
     Model files are checked against this before anything is built or decompressed.
     """
     if config.layers:
-        return spec_entry_shapes(config).params
+        return spec_entry_shapes(config)[0]
     shapes: dict[str, tuple[int, ...]] = {}
     widths = (config.n_inputs, *config.hidden, config.n_classes)
     index = 0  # position in the layer list, as in build_network
@@ -217,11 +226,6 @@ def param_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
         if i < len(config.hidden):
             index += 2 if config.dropout > 0 else 1  # activation (and dropout)
     return shapes
-
-
-def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """The name and shape of every state entry (batch-norm running statistics) of the network."""
-    return spec_entry_shapes(config).state if config.layers else {}
 
 
 def build_network(config: ModelConfig, rng: np.random.Generator) -> Network:

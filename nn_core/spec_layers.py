@@ -102,50 +102,41 @@ def build_spec_layers(config: ModelConfig, rng: np.random.Generator) -> SpecLaye
     return SpecLayers(layers, labels, spatial if len(spatial) == 3 else None, ends, rows)
 
 
-@dataclass
-class EntryShapes:
-    """Shapes of a network's ``params()`` and ``state()`` entries, and its layer labels."""
+def spec_entry_shapes(config: ModelConfig) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The parameters and batch-norm statistics ``build_spec_layers(config)`` makes, by name and
+    shape, without allocating anything (model files are checked against them before loading).
 
-    params: dict[str, tuple[int, ...]]
-    state: dict[str, tuple[int, ...]]  # batch-norm running statistics
-    labels: list[str]  # one per layer, as ``SpecLayers.labels``
-
-
-def spec_entry_shapes(config: ModelConfig) -> EntryShapes:
-    """The names and shapes of the parameters and of the state that ``build_spec_layers(config)``
-    makes, keyed as ``Network.params()``, and its labels, without allocating anything."""
+    Returns (params, state): e.g. ``{"0.W": (5, 5, 1, 16), "0.b": (16,), ...}`` and
+    ``{"3.mean": (16,), "3.var": (16,)}``, keyed by layer position as ``Network.params()`` is.
+    """
     specs = config.layers
     shapes = infer_shapes(specs, config.n_inputs, config.n_classes)
     shape = input_shape(specs, config.n_inputs)
     params: dict[str, tuple[int, ...]] = {}
     state: dict[str, tuple[int, ...]] = {}
-    labels: list[str] = []  # its length is the index of the next layer, as in build_spec_layers
+    index = 0  # position in the layer list, as build_spec_layers appends
 
-    def add(label: str, activation: str = "linear") -> int:
-        labels.append(label)
-        if activation != "linear":
-            labels.append(activation)
-        return len(labels) - 1 - (activation != "linear")
+    def after_activation(name: str) -> int:
+        return 1 if name != "linear" else 0
 
     for spec, out in zip(specs, shapes, strict=True):
         if spec.kind == "conv":
-            index = add(spec.name, spec.activation)
-            params[f"{index}.W"] = (spec.kernel, spec.kernel, shape[-1], spec.filters)
-            params[f"{index}.b"] = (spec.filters,)
+            params[f"{index}.W"], params[f"{index}.b"] = (
+                (spec.kernel, spec.kernel, shape[-1], spec.filters),
+                (spec.filters,),
+            )
+            index += 1 + after_activation(spec.activation)
         elif spec.kind == "dense":
-            if len(shape) == 3:
-                add("flatten")
-            index = add(spec.name, spec.activation)
+            index += 1 if len(shape) == 3 else 0  # flatten
             params[f"{index}.W"], params[f"{index}.b"] = (math.prod(shape), spec.units), (spec.units,)
+            index += 1 + after_activation(spec.activation)
         elif spec.kind == "batchnorm":
-            index = add(spec.name, spec.activation)
             params[f"{index}.gamma"] = params[f"{index}.beta"] = (shape[-1],)
             state[f"{index}.mean"] = state[f"{index}.var"] = (shape[-1],)
-        else:  # pooling, dropout
-            add(spec.name)
+            index += 1 + after_activation(spec.activation)
+        else:  # pooling or dropout: one layer without parameters
+            index += 1
         shape = out
-    if len(shape) == 3:
-        add("flatten")
-    index = add(f"dense{config.n_classes}")
+    index += 1 if len(shape) == 3 else 0
     params[f"{index}.W"], params[f"{index}.b"] = (math.prod(shape), config.n_classes), (config.n_classes,)
-    return EntryShapes(params, state, labels)
+    return params, state

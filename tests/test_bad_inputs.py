@@ -129,7 +129,7 @@ def test_a_small_file_claiming_a_huge_network_is_refused_from_its_headers(nothin
     wide = (4096,) * 8
     data = _with_meta(_set("model_config", {"hidden": list(wide), "activations": ["relu"] * 8}))
     assert len(data) < 200_000
-    with pytest.raises(ModelFileError, match="do not match"):
+    with pytest.raises(ModelFileError, match="do not fit"):
         load_model(data)
 
 
@@ -178,7 +178,7 @@ def test_pickles_and_foreign_entries_are_never_read():
     for extra in ({"evil": np.array([{}], dtype=object)}, {"notes": np.array(["hello"])}):
         out = io.BytesIO()
         np.savez(out, **arrays, **extra)
-        with pytest.raises(ModelFileError, match="Python objects|do not match"):
+        with pytest.raises(ModelFileError, match="Python objects|do not fit"):
             load_model(out.getvalue())
 
 
@@ -367,9 +367,9 @@ def test_fuzz_the_idx_reader(body, kind, dims):
 
 
 def test_a_gzip_bomb_idx_file_is_refused_without_inflating_it(tmp_path, monkeypatch):
-    from nn_core.data import local
+    from nn_core.data import idx
 
-    monkeypatch.setattr(local, "MAX_IDX_BYTES", 1 << 20)
+    monkeypatch.setattr(idx, "MAX_IDX_BYTES", 1 << 20)
     path = tmp_path / "bomb-idx3-ubyte.gz"
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
     path.write_bytes(compressor.compress(bytes(8 << 20)) + compressor.flush())

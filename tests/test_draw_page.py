@@ -113,14 +113,14 @@ def test_a_drawing_shows_the_networks_answer_and_chart(home, saved_network, canv
 
 @pytest.mark.parametrize(
     ("hidden", "activations", "charts"),
-    [((16,), ("relu",), 3), ((12, 8), ("tanh", "sigmoid"), 3), ((), (), 1)],
+    [((16,), ("relu",), 4), ((12, 8), ("tanh", "sigmoid"), 4), ((), (), 2)],
 )
 def test_look_inside_shows_the_hidden_layers(home, canvas, hidden, activations, charts):
     network = build_network(ModelConfig(hidden=hidden, activations=activations), np.random.default_rng(4))
     save_model(home / "models" / "inside.npz", SavedModel(network))
     canvas.image = _seven()
     at = _open()
-    assert len(_charts(at)) == 1  # off by default: only the probabilities
+    assert len(_charts(at)) == 2  # off by default: the probabilities and the network diagram
     at.toggle(key="draw_look_inside").set_value(True).run()
     assert not at.exception
     assert len(_charts(at)) == charts

@@ -1,4 +1,4 @@
-"""Loading MNIST-style datasets from gzip IDX files on disk.
+"""Finding and loading MNIST-style datasets on disk (IDX parsing: ``idx``; errors: ``errors``).
 
 A dataset lives in ``data_root() / <name> /`` as the four canonical ``*-ubyte.gz`` files. Files are
 checked against the SHA-256 in the registry (``nn_core.data.registry``) before use, parsed strictly (magic,
@@ -8,63 +8,35 @@ Every failure is a ``DataError`` whose message says what is wrong and what to do
 
 from __future__ import annotations
 
-import gzip
-import io
-import math
 import os
-import struct
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from nn_core.data.checksums import file_sha256
+from nn_core.data.errors import (
+    ENV_VAR,
+    CorruptFileError,
+    DataError,
+    DataUnavailableError,
+    UnreadableFileError,
+    unreadable_message,
+)
+from nn_core.data.idx import MAX_IDX_BYTES, read_idx
 from nn_core.data.registry import DatasetInfo, get_dataset_info, split_files
 
-ENV_VAR = "DIGIT_LAB_DATA"
 IMAGE_SHAPE = (28, 28)
-_IDX_MAGIC = {2051: 3, 2049: 1}  # magic -> number of dimensions (uint8 images / uint8 labels)
-_GZIP_MAGIC = b"\x1f\x8b"
-MAX_IDX_BYTES = 256 * 1024**2  # MNIST's largest file is 47 MB once decompressed
-
-
-class DataError(Exception):
-    """Base of every data-layer error; the message is written for a person."""
-
-
-class CorruptFileError(DataError):
-    """A file exists but is damaged, truncated, of the wrong kind, or fails its checksum."""
-
-
-class UnreadableFileError(DataError):
-    """A file exists but this process may not read it (permissions) or it is not a regular file."""
-
-
-def unreadable_message(path: Path, err: OSError | None = None) -> str:
-    """What to say about a data file that exists but cannot be read."""
-    why = f" ({err.strerror or err})" if err is not None else ""
-    return (
-        f"{path} cannot be read{why}. Give this user read access to it (for example `chmod a+r {path}`) "
-        f"and to its folder, or set {ENV_VAR} to a folder holding readable copies."
-    )
-
-
-class DataUnavailableError(DataError):
-    """Files are missing and could not (or were not allowed to) be downloaded.
-
-    Attributes
-    ----------
-    missing : tuple of str
-        File names that are needed but absent (or unusable).
-    directory : Path or None
-        Folder where those files are expected.
-    """
-
-    def __init__(self, message: str, missing: Iterable[str] = (), directory: Path | None = None):
-        super().__init__(message)
-        self.missing = tuple(missing)
-        self.directory = directory
+__all__ = [  # the errors and the IDX reader live in their own modules; importers may use either
+    "ENV_VAR",
+    "MAX_IDX_BYTES",
+    "CorruptFileError",
+    "DataError",
+    "DataUnavailableError",
+    "UnreadableFileError",
+    "read_idx",
+    "unreadable_message",
+]
 
 
 def data_root() -> Path:
@@ -86,77 +58,6 @@ def dataset_dir(name: str, root: Path | None = None) -> Path:
     """Folder of one dataset: ``(root or data_root()) / name``."""
     info = get_dataset_info(name)
     return (Path(root) if root is not None else data_root()) / info.name
-
-
-def read_idx(path: Path | str) -> np.ndarray:
-    """Read a uint8 IDX file, gzip-compressed or raw (told apart by the gzip magic bytes).
-
-    Returns
-    -------
-    ndarray of uint8
-        Shape (n, rows, cols) for an image file (magic 2051) or (n,) for a label file (magic 2049).
-        The array is a read-only view of the decompressed bytes: copy it before changing it.
-
-    Raises
-    ------
-    CorruptFileError
-        Damaged gzip stream, unknown magic number, or a byte count that disagrees with the header.
-    DataUnavailableError
-        If the file does not exist.
-    UnreadableFileError
-        If it exists but cannot be read.
-    """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataUnavailableError(
-            f"{path} does not exist.", missing=(path.name,), directory=path.parent
-        ) from None
-    except OSError as err:  # permissions, a folder in its place, an I/O error
-        raise UnreadableFileError(unreadable_message(path, err)) from None
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = _gunzip(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptFileError(
-                f"{path}: the gzip data is damaged or cut short ({exc}). "
-                "Delete the file and download it again."
-            ) from None
-    return _parse_idx(raw, path)
-
-
-def _parse_idx(data: bytes, path: Path) -> np.ndarray:
-    if len(data) < 4:
-        raise CorruptFileError(f"{path}: only {len(data)} bytes, too short to be an IDX file.")
-    (magic,) = struct.unpack(">I", data[:4])
-    ndim = _IDX_MAGIC.get(magic)
-    if ndim is None:
-        raise CorruptFileError(
-            f"{path}: magic number {magic} (0x{magic:08x}) is not an MNIST IDX file; expected 2051 "
-            "(images) or 2049 (labels). Is this the right file, and is it unpacked correctly?"
-        )
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise CorruptFileError(f"{path}: the IDX header is cut short ({len(data)} of {header} bytes).")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    count = math.prod(dims)
-    if len(data) != header + count:
-        what = "truncated" if len(data) < header + count else "longer than its header says"
-        raise CorruptFileError(
-            f"{path}: file is {what}: header declares shape {dims} ({header + count} bytes) "
-            f"but the data has {len(data)} bytes. Delete the file and download it again."
-        )
-    return np.frombuffer(data, dtype=np.uint8, count=count, offset=header).reshape(dims)
-
-
-def _gunzip(raw: bytes) -> bytes:
-    """Decompress, refusing more than ``MAX_IDX_BYTES`` (a forged size cannot exhaust memory)."""
-    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-        data = stream.read(MAX_IDX_BYTES + 1)
-    if len(data) > MAX_IDX_BYTES:
-        raise OSError(f"it decompresses to more than {MAX_IDX_BYTES / 1e6:.0f} MB")
-    return data
 
 
 def file_status(path: Path, sha256: str) -> str:

@@ -11,9 +11,9 @@ File format (version 2), every entry a plain NumPy array:
 - ``state/<layer>.<name>``: float32 batch-norm running statistics, ``state/3.mean`` and
   ``state/3.var`` (none for models without batch norm).
 Version 1 (before layer specs) is version 2 without ``layers`` and ``state/`` entries; it still
-loads. Writes go to a temporary file that is renamed into place, so a crash never leaves half a file
-(and the next write removes the temporary files of writers that were killed). Reading checks the
-whole file before building anything (``load_model``).
+loads. Writes go to a temporary file that is renamed into place, so a crash never leaves half a file (and
+the next write removes the temporary files of writers that were killed). Reading checks the whole file
+before building anything (``load_model``).
 """
 
 from __future__ import annotations
@@ -38,14 +38,13 @@ from nn_core.fields import FieldTypeError, check_value
 from nn_core.memory import ENV_VAR as MEMORY_ENV_VAR
 from nn_core.memory import budget_bytes, human
 from nn_core.model_summary import architecture_string
-from nn_core.network import Network, build_network, param_shapes, state_shapes
-from nn_core.spec_layers import spec_entry_shapes
+from nn_core.network import Network, build_network, entry_shapes
 from nn_core.store.npz_reader import NpzError, NpzReader
 from nn_core.train import EpochMetrics
 
 FORMAT = "digit-lab-model"
 VERSION = 2
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2)  # version 1: before layer specs (no ``layers``, no ``state/`` entries)
 MAX_MODEL_BYTES = 512 * 1024**2  # the largest allowed network (8 x 4096) is ~480 MB of float32
 MAX_META_CHARS = 8 * 1024**2  # JSON settings and history
 MAX_HISTORY = 10_000  # epoch records (TrainConfig allows 10,000 epochs)
@@ -195,34 +194,34 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
         parts = read_meta(meta)
     except (ConfigError, ValueError) as err:
         raise ModelFileError(f"{name} has settings this Digit Lab cannot use: {err}") from err
-    config = parts.model_config
-    expected, expected_state = param_shapes(config), state_shapes(config)
-    arch = architecture_string(config)
+    expected, expected_state = entry_shapes(parts.model_config)
     found = {key.removeprefix("param/"): e for key, e in npz.entries.items() if key.startswith("param/")}
-    state = {key.removeprefix("state/"): e for key, e in npz.entries.items() if key.startswith("state/")}
-    extra = set(npz.entries) - {"format", "version", "meta"}
-    extra -= {f"param/{k}" for k in found} | {f"state/{k}" for k in state}
-    extra |= set(npz.others)
-    if extra or set(found) != set(expected) or not set(state) <= set(expected_state):
-        wanted = [*expected, *(f"state/{k}" for k in expected_state)]
-        got = sorted(found) + sorted(f"state/{k}" for k in state) + sorted(extra)
+    found_state = {
+        key.removeprefix("state/"): e for key, e in npz.entries.items() if key.startswith("state/")
+    }
+    known = (
+        {"format", "version", "meta"} | {f"param/{k}" for k in found} | {f"state/{k}" for k in found_state}
+    )
+    extra = (set(npz.entries) - known) | set(npz.others)
+    if extra or set(found) != set(expected) or set(found_state) != set(expected_state):
+        missing = sorted(set(expected_state) - set(found_state))
+        if missing and not extra and set(found) == set(expected):
+            raise ModelFileError(f"{name} lacks the batch-norm statistics {', '.join(missing)}")
         raise ModelFileError(
-            f"{name}: the weights do not match its settings: they do not fit its architecture {arch} (expected {', '.join(wanted)}; "
-            f"found {', '.join(got) or 'none'})"
+            f"{name}: the weights do not fit its architecture {architecture_string(parts.model_config)} "
+            f"(expected {', '.join([*expected, *expected_state])}; "
+            f"found {', '.join(sorted(found) + sorted(found_state) + sorted(extra)) or 'none'})"
         )
-    if set(state) != set(expected_state):
-        missing = ", ".join(sorted(set(expected_state) - set(state)))
-        raise ModelFileError(f"{name} lacks the batch-norm statistics {missing}")
-    for key, entry in [*found.items(), *state.items()]:
-        shape = expected[key] if key in expected else expected_state[key]
+    for key, entry in [*found.items(), *found_state.items()]:
+        shape = expected.get(key) or expected_state.get(key)
         if entry.shape != shape or entry.dtype.kind != "f":
             raise ModelFileError(
-                f"{name}: the weights do not fit its architecture {arch} (parameter {key} has shape "
-                f"{entry.shape}, expected {shape} ({_describe(config, key)}){_dtype_note(entry.dtype)})"
+                f"{name}: the weights do not fit its architecture {architecture_string(parts.model_config)} "
+                f"(parameter {key} is {entry.dtype} of shape {entry.shape}, expected float32 of shape {shape})"
             )
-    _check_budget(name, sum(entry.nbytes for entry in found.values()))
+    _check_budget(name, sum(entry.nbytes for entry in [*found.values(), *found_state.values()]))
     weights = {key: npz.array(f"param/{key}") for key in found}
-    weights |= {key: npz.array(f"state/{key}") for key in state}
+    weights |= {key: npz.array(f"state/{key}") for key in found_state}
     if not all(np.isfinite(w).all() for w in weights.values()):
         raise ModelFileError(f"{name} holds weights that are NaN or infinite")
     network = build_network(parts.model_config, np.random.default_rng(0))
@@ -235,18 +234,6 @@ def _read(npz: NpzReader, name: str) -> SavedModel:
         best_val_acc=parts.best_val_acc,
         saved_at=parts.saved_at,
     )
-
-
-def _describe(config: ModelConfig, key: str) -> str:
-    """Which layer an entry belongs to: "W of layer 0, conv16x5"."""
-    index, _, part = key.partition(".")
-    labels = spec_entry_shapes(config).labels if config.layers else []
-    label = labels[int(index)] if int(index) < len(labels) else f"dense layer {int(index) // 2 + 1}"
-    return f"{part} of layer {index}, {label}"
-
-
-def _dtype_note(dtype: np.dtype) -> str:
-    return "" if dtype.kind == "f" else f"; it is {dtype}, not float32"
 
 
 def _check_budget(name: str, nbytes: int) -> None:

@@ -18,6 +18,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,22 @@ RUN_FORMAT = "digit-lab-run"
 RUN_VERSION = 1
 RUN_FILE = "run.json"
 MODEL_FILE = "model.npz"
-STATUSES = ("ready", "running", "paused", "finished", "stopped", "diverged", "failed", "interrupted")
+
+
+class RunStatus(StrEnum):
+    """Where a run stands; the values are what run.json stores (and compare equal to those strings)."""
+
+    READY = "ready"  # made, not trained yet
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # all planned epochs done
+    STOPPED = "stopped"  # stopped by its owner (or cut off), its finished epochs kept
+    DIVERGED = "diverged"  # the loss became NaN or infinite; weights of the last good epoch kept
+    FAILED = "failed"  # an unexpected error
+    INTERRUPTED = "interrupted"  # the app stopped while it trained
+
+
+STATUSES = tuple(RunStatus)
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{3,63}$")
 _OWNER_FIELD = re.compile(rb'"owner"\s*:\s*"([a-z0-9][a-z0-9-]{3,63})"')
 MAX_RUN_FILE_BYTES = 64 * 1024**2  # 10,000 epochs of history take ~3 MB
@@ -53,7 +69,7 @@ class RunRecord:
     train_config: TrainConfig
     history: list[EpochMetrics] = field(default_factory=list)
     epoch_ended_at: list[float] = field(default_factory=list)  # Unix time at the end of each epoch
-    status: str = "ready"  # one of STATUSES
+    status: RunStatus = RunStatus.READY
     message: str = ""  # why it stopped, diverged or failed
     test: dict[str, float] | None = None  # {"epoch", "loss", "acc"} on the test set
     source: str = "trained"  # "trained" here or "uploaded" from a model file
@@ -134,7 +150,7 @@ class RunRecord:
             train_config=train_config,
             history=[EpochMetrics.from_dict(r) for r in history],
             epoch_ended_at=list(ended),
-            status=status if status in STATUSES else "interrupted",
+            status=RunStatus(status) if status in STATUSES else RunStatus.INTERRUPTED,
             message=check_value(data.get("message", ""), str, "message"),
             test=test,
             source=check_value(data.get("source", "trained"), str, "source"),
