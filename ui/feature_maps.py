@@ -74,11 +74,19 @@ def _map_index(shape: tuple[int, int, int], cols: int, gap: int) -> np.ndarray:
 
 
 def _grid_figure(
-    maps: np.ndarray, title: str, cols: int, pixel: int, what: str, signed: bool | None = None
+    maps: np.ndarray,
+    title: str,
+    cols: int,
+    width: int,
+    max_pixel: float,
+    what: str,
+    signed: bool | None = None,
 ) -> go.Figure:
-    """One heatmap of the tiled maps; ``pixel`` screen pixels per map pixel (as a height hint)."""
+    """One heatmap of the tiled maps, as tall as they are when ``width`` screen pixels wide (at most
+    ``max_pixel`` screen pixels per map pixel)."""
     gap = 1 if maps.shape[0] < 12 else 2
     mosaic = maps_mosaic(maps, cols, gap)
+    pixel = min(max_pixel, width / mosaic.shape[1])
     index = _map_index(maps.shape, cols, gap)
     finite = maps[np.isfinite(maps)]
     signed = bool(finite.size and finite.min() < 0) if signed is None else signed
@@ -96,7 +104,7 @@ def _grid_figure(
             hovertemplate=f"{what} %{{customdata:.0f}}<br>value %{{z:.3f}}<extra></extra>",
         )
     )
-    height = max(90, mosaic.shape[0] * pixel + 40)
+    height = int(max(90, mosaic.shape[0] * pixel + 40))
     fig.update_layout(
         title={"text": title, "font": {"size": 13}, "x": 0, "xanchor": "left"},
         height=height,
@@ -109,18 +117,22 @@ def _grid_figure(
     return fig
 
 
-def feature_maps_figure(layer: LayerMaps, max_maps: int = MAX_MAPS, cols: int = COLS) -> go.Figure:
+def feature_maps_figure(
+    layer: LayerMaps, max_maps: int = MAX_MAPS, cols: int = COLS, width: int = 800
+) -> go.Figure:
     """A layer's maps (its first ``max_maps``), all on the layer's scale: the brightest pixel is the
-    strongest response anywhere in the layer, so weak filters look dark."""
+    strongest response anywhere in the layer, so weak filters look dark. ``width``: the screen
+    pixels it is shown at (sets its height)."""
     h, w, c = layer.maps.shape
     shown = min(c, max_maps)
     more = f", first {shown} of {c}" if shown < c else ""
     title = f"layer {layer.position} · {layer.name}: {c} maps of {h}x{w}{more}"
-    pixel = max(2, min(8, 96 // max(h, 1)))
-    return _grid_figure(layer.maps[:, :, :shown], title, cols, pixel, "map")
+    return _grid_figure(layer.maps[:, :, :shown], title, cols, width, 8, "map")
 
 
-def filters_figure(W: np.ndarray, max_filters: int = MAX_MAPS, cols: int = COLS) -> go.Figure:
+def filters_figure(
+    W: np.ndarray, max_filters: int = MAX_MAPS, cols: int = COLS, width: int = 560
+) -> go.Figure:
     """A conv layer's filters (kh, kw, c_in, F) as images (summed over input channels): red pixels
     raise the map where the image is bright there, blue ones lower it; one colour scale for all."""
     kh, kw, c_in, f = W.shape
@@ -129,4 +141,4 @@ def filters_figure(W: np.ndarray, max_filters: int = MAX_MAPS, cols: int = COLS)
     more = f", first {shown} of {f}" if shown < f else ""
     summed = f", summed over {c_in} input channels" if c_in > 1 else ""
     title = f"{f} filters of {kh}x{kw}{summed}{more}"
-    return _grid_figure(kernels, title, cols, max(6, 48 // kh), "filter", signed=True)
+    return _grid_figure(kernels, title, cols, width, 24, "filter", signed=True)

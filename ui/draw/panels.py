@@ -25,6 +25,7 @@ from ui.feature_maps import conv_maps, feature_maps_figure, filters_figure, firs
 
 SEEN_SCALE = 8  # 28x28 shown at 224x224, one network pixel = 8x8 screen pixels
 N_UNITS = 8  # first-layer units shown in "Look inside"
+FULL_WIDTH = 1100  # px: the page's width on a desktop, for the feature maps' heights
 
 
 def network_view(digit: np.ndarray | None) -> None:
@@ -107,14 +108,18 @@ def layers_inside_panel(network: Network, digit: np.ndarray) -> None:
     )
     conv = first_conv(network)
     if conv is not None:
-        st.plotly_chart(filters_figure(conv.W), key="draw_filters", config={"displayModeBar": False})
+        st.plotly_chart(
+            filters_figure(conv.W, width=FULL_WIDTH), key="draw_filters", config={"displayModeBar": False}
+        )
         st.caption(
             "The first layer's filters: a map is bright where the digit looks like the filter's red "
             "part and not like its blue part."
         )
     for layer in conv_maps(network, digit):
         st.plotly_chart(
-            feature_maps_figure(layer), key=f"draw_maps_{layer.position}", config={"displayModeBar": False}
+            feature_maps_figure(layer, width=FULL_WIDTH),
+            key=f"draw_maps_{layer.position}",
+            config={"displayModeBar": False},
         )
     outputs = network.hidden_activations(digit.reshape(1, -1))
     dense = [
