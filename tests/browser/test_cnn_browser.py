@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -40,10 +39,6 @@ def add_layer(page, kind: str) -> None:
     wait_for_app(page)
     page.get_by_role("button", name="Add", exact=True).click()
     wait_for_app(page)
-
-
-def layers_param(page) -> str:
-    return parse_qs(urlparse(page.url).query).get("layers", [""])[0]
 
 
 def scroll_to(locator) -> None:
@@ -80,10 +75,9 @@ def test_build_train_and_look_inside_a_cnn(page, app_url, mnist_root):
     expect(page.locator(".st-key-train_row_1").get_by_role("combobox", name="Layer 2")).to_have_value(
         "Pooling"
     )
-    deadline = time.monotonic() + 10
-    while layers_param(page) != "conv8x3,maxpool2,dense32" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert layers_param(page) == "conv8x3,maxpool2,dense32"
+    page.get_by_text("Share these settings").click()
+    link = page.locator("[data-testid=stCode] code").last.inner_text().strip()
+    assert "layers=conv8x3%2Cmaxpool2%2Cdense32" in link and "hidden=" not in link, link
     summary = page.locator("[data-testid=stHtml]").filter(has_text="mult-adds")
     expect(summary).to_contain_text("13×13×8")
     expect(summary).to_contain_text("conv8x3")
