@@ -3,9 +3,12 @@ links with ``layers=`` and old ``hidden=``/``act=`` links; plus its pure helpers
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -13,6 +16,7 @@ from nn_core import links
 from nn_core.architecture import LayerSpec, parse_layers
 from nn_core.config import ModelConfig
 from nn_core.model_summary import summary
+from ui.training import cnn_analysis as cnn
 from ui.training import layer_rows as lb
 from ui.training import params as tp
 from ui.training import registry as reg
@@ -245,3 +249,33 @@ def test_summary_records_name_the_output_shapes():
 
 def test_compact_counts():
     assert [lb.compact(n) for n in (0, 980, 9_800, 98_000, 1_234_567)] == ["0", "980", "9,800", "98k", "1.2M"]
+
+
+@pytest.mark.real_data
+def test_a_cnn_run_trains_and_its_filters_and_feature_maps_are_shown(mnist_root):
+    at = _open({"n": "1000", "epochs": "1", "layers": "conv4x3,maxpool2,dense16", "val": "0.1"})
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    (worker,) = reg.owner_workers(at.session_state["train_owner"])
+    deadline = time.monotonic() + 90
+    while worker.is_running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.run()
+    assert not at.exception, at.exception
+    assert worker.view().status == "finished" and worker.view().model_config.layers == parse_layers(
+        "conv4x3,maxpool2,dense16"
+    )
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
+    assert "4 filters of 3x3" in titles
+    assert "layer 1 · conv4x3: 4 maps of 26x26" in titles and "layer 2 · maxpool2: 4 maps of 13x13" in titles
+    chooser = at.selectbox(key=f"train_fmaps_{worker.record.run_id}_image")
+    assert len(chooser.options) == cnn.SHOWN
+    chooser.select_index(3).run()
+    assert not at.exception, at.exception
+
+
+def test_image_choices_put_mistakes_first_then_correct_images():
+    y = np.array([0, 1, 2, 3, 4, 5])
+    pred = np.array([0, 2, 2, 1, 4, 5])
+    assert cnn.image_choices(np.array([3, 1]), y, pred, limit=4) == [3, 1, 0, 2]
+    assert cnn.image_choices(np.array([], int), y, pred, limit=2) == [0, 2]
