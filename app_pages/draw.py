@@ -59,7 +59,8 @@ def predict_section(model: ModelChoice) -> None:
     if given.digit is not None and st.toggle(
         "Look inside the network",
         key="draw_look_inside",
-        help="Hidden-layer activations and the units behind the answer.",
+        help="Hidden-layer activations and the units behind the answer; for a convolutional network, "
+        "the feature maps of every conv and pooling layer.",
     ):
         with st.container(border=True):
             look_inside_panel(network, given.digit, prediction, names)

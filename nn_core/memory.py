@@ -51,6 +51,45 @@ def _widths(model: ModelConfig) -> tuple[int, ...]:
     return (model.n_inputs, *model.hidden, model.n_classes)
 
 
+def _layers_per_image(model: ModelConfig) -> tuple[int, int, int, int]:
+    """(parameters, weights, float32 training buffers per image, largest array per image) of a model
+    built from ``model.layers`` (see ``nn_core.spec_layers``): a conv keeps its unfolded input, output,
+    padded input and input gradients; an activation 3 arrays of its output's size; pooling 2 of its
+    output's and one of its input's; batch norm 5; dropout 3; a dense layer its output and dx."""
+    from nn_core.architecture import infer_shapes, input_shape
+
+    specs = model.layers
+    shape = input_shape(specs, model.n_inputs)
+    per_row, params, weights, peak = model.n_inputs, 0, 0, model.n_inputs
+    trainable_before = False
+    for spec, out in zip(specs, infer_shapes(specs, model.n_inputs, model.n_classes), strict=True):
+        n_in, n_out = math.prod(shape), math.prod(out)
+        if spec.kind == "conv":
+            cols = out[0] * out[1] * spec.kernel * spec.kernel * shape[-1]
+            per_row += (
+                cols + n_out + n_in + (2 * n_in + out[0] * out[1] * shape[-1] if trainable_before else 0)
+            )
+            w = spec.kernel * spec.kernel * shape[-1] * spec.filters
+            params, weights, peak = params + w + spec.filters, weights + w, max(peak, cols)
+        elif spec.kind == "dense":
+            per_row += n_out + (n_in if trainable_before else 0)
+            params, weights = params + (n_in + 1) * n_out, weights + n_in * n_out
+        elif spec.kind in ("maxpool", "avgpool"):
+            per_row += 2 * n_out + n_in
+        elif spec.kind == "batchnorm":
+            per_row += 5 * n_out
+            params += 2 * shape[-1]
+        else:
+            per_row += 3 * n_out
+        if spec.kind in ("dense", "conv", "batchnorm") and spec.activation != "linear":
+            per_row += 3 * n_out
+        trainable_before = trainable_before or spec.kind in ("dense", "conv", "batchnorm")
+        peak, shape = max(peak, n_out), out
+    n_in = math.prod(shape)
+    per_row += model.n_classes + (n_in if trainable_before else 0) + 4 * model.n_classes  # output, loss
+    return params + (n_in + 1) * model.n_classes, weights + n_in * model.n_classes, per_row, peak
+
+
 def estimate_run(model: ModelConfig, train: TrainConfig, n_train: int) -> MemoryEstimate:
     """Estimated bytes of a run training ``model`` with ``train`` on ``n_train`` images (before the split).
 
@@ -62,6 +101,8 @@ def estimate_run(model: ModelConfig, train: TrainConfig, n_train: int) -> Memory
     widths = _widths(model)
     n_params = sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
     n_weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    if model.layers:
+        n_params, n_weights, layer_row, peak = _layers_per_image(model)
     copies = 1 + 1 + OPTIMIZER_BUFFERS.get(train.optimizer, 3) + 2  # weights, grads, optimizer, 2 copies
     params = F32 * (copies * n_params + (n_weights if train.weight_decay else 0))
 
@@ -74,6 +115,11 @@ def estimate_run(model: ModelConfig, train: TrainConfig, n_train: int) -> Memory
     per_row += per_hidden * sum(model.hidden) + 4 * model.n_classes  # loss buffers
     eval_rows = min(EVAL_BATCH, max(n_fit, N_TEST))
     evaluation = 2 * eval_rows * max(widths)  # one layer's input and output at a time
+    if model.layers:  # inference runs in chunks whose largest array stays near INFER_VALUES
+        from nn_core.spec_layers import INFER_VALUES
+
+        per_row = layer_row
+        evaluation = 3 * min(eval_rows, max(16, INFER_VALUES // peak)) * peak
     activations = F32 * (batch * per_row + evaluation)
 
     pixels = model.n_inputs
@@ -135,11 +181,19 @@ def check_run(
 def _culprit(model: ModelConfig, train: TrainConfig, n_train: int, est: MemoryEstimate, budget: int) -> str:
     parts = {
         f"batch size {train.batch_size}": est.activations,
-        f"a network of {len(model.hidden)} hidden layers ({'-'.join(map(str, model.hidden))})": est.params,
+        _network_text(model): est.params,
         f"{n_train:,} training images{' with augmentation' if train.augment else ''}": est.data,
     }
     main = max(parts, key=parts.get)
     return f"{main} needs ~{human(est.total)} in all; the memory budget is {human(budget)}"
+
+
+def _network_text(model: ModelConfig) -> str:
+    if model.layers:
+        from nn_core.model_summary import architecture_string
+
+        return f"the network {architecture_string(model)}"
+    return f"a network of {len(model.hidden)} hidden layers ({'-'.join(map(str, model.hidden))})"
 
 
 def _advice(model: ModelConfig, train: TrainConfig, n_train: int, budget: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import tracemalloc
@@ -12,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn_core import memory
+from nn_core.architecture import parse_layers
 from nn_core.cli.main import main
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.experiment import make_trainer, split_training_data
@@ -73,6 +75,29 @@ def test_the_estimate_bounds_the_measured_peak(hidden, batch, optimizer, augment
     comparable = est.total - memory.N_RAW * model.n_inputs + raw
     low, high = ESTIMATE_OVER_MEASURED
     assert low * (peak + raw) <= comparable <= high * (peak + raw), (comparable / 1e6, (peak + raw) / 1e6)
+
+
+@pytest.mark.parametrize(
+    ("layers", "batch", "optimizer", "augment"),
+    [
+        ("conv16x5,maxpool2,conv32x5,maxpool2,dense128", 128, "adam", False),
+        ("conv8x3same:linear,bn:relu,maxpool2,conv16x3,avgpool2,dropout0.2,dense64", 256, "momentum", True),
+    ],
+)
+def test_the_estimate_bounds_the_measured_peak_of_a_cnn(layers, batch, optimizer, augment):
+    n = 1500
+    model = ModelConfig(hidden=(), activations=(), layers=parse_layers(layers))
+    train = TrainConfig(epochs=1, batch_size=batch, optimizer=optimizer, augment=augment, lr=0.01)
+    peak, raw = _measured_peak(model, train, n)
+    est = estimate_run(model, train, n)
+    comparable = est.total - memory.N_RAW * model.n_inputs + raw
+    low, high = ESTIMATE_OVER_MEASURED
+    assert low * (peak + raw) <= comparable <= high * (peak + raw), (comparable / 1e6, (peak + raw) / 1e6)
+    big = dataclasses.replace(model, layers=parse_layers("conv128x3same,conv128x3same"))
+    assert estimate_run(big, train, n).activations > 5 * est.activations  # 903k unfolded values per image
+    with pytest.raises(MemoryBudgetError, match=rf"batch size {batch} needs ~"):
+        check_run(big, train, n, 10**8)
+    assert memory._network_text(model).startswith("the network conv")
 
 
 def test_the_estimate_grows_with_what_costs_memory():

@@ -48,7 +48,7 @@ def _texts(elements) -> str:
 def test_page_opens_with_defaults_and_mirrors_them_into_the_url():
     at = _open()
     assert at.title[0].value == "Training playground"
-    assert at.number_input(key="train_w_width_0").value == 128
+    assert at.number_input(key="train_w_row0_units").value == 128
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
     params = at.query_params
     owner = params["owner"][0] if isinstance(params["owner"], list) else params["owner"]
@@ -74,9 +74,9 @@ def test_url_parameters_restore_the_controls_seed_included():
     at = _open(
         {"hidden": "64-32", "act": "tanh-relu", "lr": "0.003", "opt": "adam", "seed": "42", "n": "2000"}
     )
-    assert at.number_input(key="train_w_width_0").value == 64
-    assert at.number_input(key="train_w_width_1").value == 32
-    assert at.selectbox(key="train_w_act_0").value == "tanh"
+    assert at.number_input(key="train_w_row0_units").value == 64
+    assert at.number_input(key="train_w_row1_units").value == 32
+    assert at.selectbox(key="train_w_row0_activation").value == "tanh"
     assert at.selectbox(key="train_w_optimizer").value == "adam"
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.003)
     assert at.number_input(key="train_w_seed").value == 42
@@ -89,15 +89,15 @@ def test_bad_url_parameters_are_explained_not_crashed_on():
     warnings = _texts(at.warning)
     assert "lr=fast" in warnings and "hidden=0-5" in warnings and "opt=lion" in warnings
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
-    assert at.number_input(key="train_w_width_0").value == 128
+    assert at.number_input(key="train_w_row0_units").value == 128
 
 
 def test_choosing_a_preset_fills_every_control():
     at = _open()
     at.selectbox(key="train_w_preset").select("nielsen").run()
     assert not at.exception
-    assert [at.number_input(key=f"train_w_width_{i}").value for i in range(2)] == [30, 25]
-    assert at.selectbox(key="train_w_act_1").value == "sigmoid"
+    assert [at.number_input(key=f"train_w_row{i}_units").value for i in range(2)] == [30, 25]
+    assert at.selectbox(key="train_w_row1_activation").value == "sigmoid"
     assert at.selectbox(key="train_w_output").value == "sigmoid"
     assert at.selectbox(key="train_w_loss").value == "mse"
     assert at.select_slider(key="train_w_lr").value == pytest.approx(1.3)
@@ -118,13 +118,13 @@ def test_an_invalid_combination_is_explained_and_blocks_start():
 
 def test_layers_can_be_added_and_removed():
     at = _open({"hidden": "64", "act": "tanh"})
-    at.button[[b.label for b in at.button].index("Add a layer")].click().run()
-    assert at.number_input(key="train_w_width_1").value == 64
-    at.number_input(key="train_w_width_1").set_value(20).run()
+    at.button(key="train_add_layer").click().run()
+    assert at.number_input(key="train_w_row1_units").value == 64
+    at.number_input(key="train_w_row1_units").set_value(20).run()
     at.button(key="train_del_layer_0").click().run()
     assert not at.exception
-    assert at.number_input(key="train_w_width_0").value == 20
-    assert len([n for n in at.number_input if n.key and n.key.startswith("train_w_width_")]) == 1
+    assert at.number_input(key="train_w_row0_units").value == 20
+    assert len([n for n in at.number_input if n.key and n.key.endswith("_units")]) == 1
     at.button(key="train_del_layer_0").click().run()
     assert "at least one hidden layer" in _texts(at.error)
 

@@ -16,9 +16,9 @@ def test_defaults_build_valid_configs():
     assert model.hidden == (128,) and train.train_size == 10_000 and train.seed == 0
 
 
-def test_the_controls_offer_the_presets_of_dense_layers_only():
-    assert set(tp.UI_PRESETS) == {n for n, p in PRESETS.items() if not p.model.layers}
-    assert {"fast", "best"} <= set(tp.UI_PRESETS) and "lenet" not in tp.UI_PRESETS
+def test_the_controls_offer_every_preset_cnns_included():
+    assert tp.UI_PRESETS == tuple(PRESETS)
+    assert {"fast", "best", "lenet", "cnn-fast", "cnn-best"} <= set(tp.UI_PRESETS)
     assert tp.FIELDS["preset"][2] == (tp.CUSTOM, *tp.UI_PRESETS)
 
 

@@ -2,7 +2,8 @@
 
 ``analyse`` is pure NumPy (tested without Streamlit); ``render_analysis`` draws it: test accuracy,
 the confusion matrix (choosing a cell shows those test images), the most confidently wrong
-digits, per-class accuracy and the first-layer weights. Results are cached per
+digits, per-class accuracy and the first-layer weights (for a CNN its first conv layer's filters and
+the feature maps of a chosen test image, ``cnn_analysis``). Results are cached per
 (run, reset generation, epoch) in session state, so redraws cost nothing.
 """
 
@@ -18,6 +19,7 @@ from nn_core.data.registry import get_dataset_info
 from nn_core.metrics import confusion_matrix, per_class_report
 from nn_core.network import Network
 from ui.diagram.one_image import image_diagram_section
+from ui.training import cnn_analysis as cnn
 from ui.training import figures as tf
 from ui.training.data import test_set
 from ui.training.view import RunView
@@ -225,8 +227,19 @@ def _rest(
         st.plotly_chart(tf.per_class_figure(result.recall, names), key=f"train_per_class_{view.run_id}")
     with right:
         if network.config.layers:  # first-layer weights as 28x28 images exist for MLPs only
-            return
-        W = network.dense_layers[0].W
-        st.plotly_chart(
-            tf.weights_figure(W), key=f"train_weights_{view.run_id}", config={"displayModeBar": False}
+            cnn.render_filters(network, f"train_filters_{view.run_id}")
+        else:
+            W = network.dense_layers[0].W
+            st.plotly_chart(
+                tf.weights_figure(W), key=f"train_weights_{view.run_id}", config={"displayModeBar": False}
+            )
+    if network.config.layers:
+        choices = cnn.image_choices(idx, y, result.pred)
+        cnn.render_maps(
+            network,
+            images,
+            X,
+            choices,
+            lambda i: f"#{i}: {names[y[i]]} → {names[result.pred[i]]} ({result.confidence[i]:.0%})",
+            f"train_fmaps_{view.run_id}",
         )
