@@ -28,18 +28,20 @@ FLASH_KEY = "draw_digits_flash"  # (kind, message) to show once, after the rerun
 DELETE_KEY = "draw_digits_delete"
 GALLERY_SIZE = 60  # newest digits shown as images
 THUMB = 56  # pixels per thumbnail side (2x)
+LABEL_WIDTH = 140  # the label picker: its heading on one line, room for one digit
 
 
 def add_digit_form(digit: np.ndarray, predicted: int) -> None:
     """Pick the true label (the prediction is preselected) and add the digit to My digits."""
-    left, right = st.columns([1, 1], vertical_alignment="bottom")
-    label = left.selectbox(
+    row = st.container(horizontal=True, vertical_alignment="bottom", key="draw_add_row")  # wraps when narrow
+    label = row.selectbox(
         "This digit is a",
         list(range(10)),
         index=predicted,
         help="Correct the label if the network got it wrong.",
+        width=LABEL_WIDTH,
     )
-    if right.button("Add to My digits", key="draw_add_digit", icon=":material/add:"):
+    if row.button("Add to My digits", key="draw_add_digit", icon=":material/add:"):
         try:
             digits = add_digit(digit, int(label))
         except DigitSetError as err:
