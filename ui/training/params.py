@@ -41,7 +41,7 @@ FIELDS: dict[str, tuple[str, str, Any]] = {
 }
 
 
-OTHER_PARAMS = ("owner",)  # query parameters of the page that are not controls
+OTHER_PARAMS = ("owner", links.LAYER_PARAM)  # query parameters of the page that are not controls
 
 
 def snap(value: float, options: tuple[float, ...]) -> float:
