@@ -41,26 +41,6 @@ _DRAW_ROW = f"""
 }}
 """
 
-# The training playground's hidden-layer table: number, width, activation, remove. Streamlit stacks
-# the columns of every row below 640 px; these rows stay rows. A layer row is the block of columns
-# holding a remove button; the heading row ("width", "activation") is the block just before the first.
-_LAYER_ROW = (
-    '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] > [data-testid="stVerticalBlock"]'
-    ' > [class*="st-key-train_del_layer_"])'
-)
-_LAYER_HEAD = (
-    '[data-testid="stLayoutWrapper"]:has(+ [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]'
-    ' > [data-testid="stColumn"] > [data-testid="stVerticalBlock"] > .st-key-train_del_layer_0)'
-    ' > [data-testid="stHorizontalBlock"]'
-)
-_LAYER_ROWS = f"""
-@media (max-width: 640px) {{
-  {_LAYER_ROW}, {_LAYER_HEAD} {{ flex-wrap: nowrap; }}
-  {_LAYER_ROW} > [data-testid="stColumn"], {_LAYER_HEAD} > [data-testid="stColumn"] {{ min-width: 0; }}
-}}
-"""
-
-
 # The training playground's settings beside the run: settings never narrower than SETTINGS_MIN (their
 # two-widget rows need it), the run panel never narrower than RUN_MIN; below that they stack.
 SETTINGS_MIN = 300
@@ -130,7 +110,7 @@ _TOUCH_CHARTS = '@media (hover: none) { [data-testid="stPlotlyChart"] .modebar-c
 def apply_layout_css() -> None:
     """Add the app-wide layout CSS (once per page run; it takes no space on the page)."""
     st.html(
-        f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_LAYER_ROWS}{_TRAIN_COLUMNS}{_RUN_BUTTON_ROW}{_TOUCH_CHARTS}</style>"
+        f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_TRAIN_COLUMNS}{_RUN_BUTTON_ROW}{_TOUCH_CHARTS}</style>"
     )
     with st.container(key="layout_scripts"):  # hidden: a script needs a place on the page, not space
         st.html(_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)

@@ -68,7 +68,7 @@ def test_the_diagram_lights_up_and_changes_with_each_stroke(page, app_url):
     one = read_diagram(page)
     assert len(one["units"]) == 16 + 10 and len(one["labels"]) == 10
     assert any(label.startswith("<b>1 ") for label in one["labels"])
-    canvas.scroll_into_view_if_needed()
+    canvas.evaluate("el => el.scrollIntoView({block: 'center'})")  # clear of the fixed top bar
     stroke(page, canvas, SEVEN_BAR)  # the one becomes a seven: other neurons light up
     stroke(page, canvas, SEVEN_LEG)
     expect_top_class(page, "7")
@@ -99,7 +99,7 @@ def test_clicking_a_neuron_shows_its_weights_and_connections(page, app_url):
     )
     assert ring
     screenshot(page, "diagram-clicked")
-    canvas.scroll_into_view_if_needed()
+    canvas.evaluate("el => el.scrollIntoView({block: 'center'})")  # clear of the fixed top bar
     stroke(page, canvas, [(60, 150), (220, 150)])  # another stroke: the chosen neuron stays chosen
     expect(page.get_by_text("Layer 1: neuron")).to_have_count(1)
     page.wait_for_timeout(500)
@@ -185,7 +185,7 @@ def test_on_a_phone_the_diagram_runs_top_to_bottom(browser, app_url):
     page.on("pageerror", lambda err: errors.append(str(err)))
     try:
         canvas = open_draw_page(page, app_url)
-        canvas.scroll_into_view_if_needed()
+        canvas.evaluate("el => el.scrollIntoView({block: 'center'})")  # clear of the fixed top bar
         stroke(page, canvas, ONE)
         expect_top_class(page, "1")
         toggle = page.get_by_text("Top to bottom")

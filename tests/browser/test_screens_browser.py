@@ -103,19 +103,15 @@ LAYOUT_PROBLEMS = """() => {
 }"""
 
 
-# The playground's hidden-layer table: the heading cells ("width", "activation") share a line, and so do
-# the first layer's number, width, activation and remove button (Streamlit stacks columns below 640 px).
+# The playground's layer builder: each layer is a card whose kind and remove button share a line.
 LAYER_ROWS_APART = """() => {
-  const problems = [];
-  const button = document.querySelector('[class*="st-key-train_del_layer_0"]');
-  if (!button) return ['no hidden-layer row found'];
-  const row = button.closest('[data-testid=stHorizontalBlock]');
-  const head = row.parentElement.previousElementSibling.querySelector('[data-testid=stHorizontalBlock]');
-  for (const [what, block] of [['layer row', row], ['heading row', head]]) {
-    const tops = [...block.children].map(cell => cell.getBoundingClientRect().top);
-    if (Math.max(...tops) - Math.min(...tops) > 2) problems.push(`the ${what}'s cells are on different lines: ${tops.map(Math.round)}`);
-  }
-  return problems;
+  const card = document.querySelector('.st-key-train_row_0');
+  if (!card) return ['no layer card found'];
+  const kind = card.querySelector('[data-testid=stSelectbox]');
+  const remove = card.querySelector('[class*="st-key-train_del_layer_0"]');
+  if (!kind || !remove) return ['the first layer card lacks its kind or its remove button'];
+  const a = kind.getBoundingClientRect(), b = remove.getBoundingClientRect();
+  return b.top >= a.bottom - 2 ? [`the remove button sits below the layer kind (${Math.round(a.bottom)} / ${Math.round(b.top)})`] : [];
 }"""
 
 
