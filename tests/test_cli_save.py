@@ -96,7 +96,9 @@ def test_a_signal_during_training_saves_the_finished_epochs(tmp_path, sig):
         first = proc.stdout.readline()  # the first epoch has finished
         assert json.loads(first)["epoch"] == 1, proc.stderr.read()
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=60)
+        out = proc.stdout.read()  # through the same buffer as readline (communicate would skip what it holds)
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
     finally:
         proc.kill()
     lines = [json.loads(line) for line in [first, *out.splitlines()]]
