@@ -162,6 +162,15 @@ def _sweep_view(sweep: dict[str, Any]) -> None:
             st.button(
                 "Stop the sweep", icon=":material/stop:", on_click=_stop, args=(sweep,), key="sweep_stop"
             )
+        elif any(s.status in ("stopped", "cancelled") for s in states):
+            st.button(
+                "Resume the unfinished runs",
+                icon=":material/play_arrow:",
+                on_click=_resume,
+                args=(sweep,),
+                key="sweep_resume",
+                help="Queue again every run that ended before its planned epochs; each goes on from its last epoch.",
+            )
         left, right = st.columns(2)
         if len(names) == 2:
             left.plotly_chart(figures.heatmap_figure(states, names[0], names[1]), key="sweep_heatmap")
