@@ -28,15 +28,15 @@ class ReLU(Layer):
     name = "relu"
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = self._buffer("out", *x.shape)
+        out = self._buffer_nd("out", x.shape)
         np.maximum(x, 0.0, out=out)
         self._out = out
         return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        mask = self._buffer("mask", *dy.shape, dtype=np.bool_)
+        mask = self._buffer_nd("mask", dy.shape, dtype=np.bool_)
         np.greater(self._out, 0.0, out=mask)
-        dx = self._buffer("dx", *dy.shape)
+        dx = self._buffer_nd("dx", dy.shape)
         np.multiply(dy, mask, out=dx)
         return dx
 
@@ -54,18 +54,18 @@ class LeakyReLU(Layer):
         self.slope = float(slope)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = self._buffer("out", *x.shape)
+        out = self._buffer_nd("out", x.shape)
         np.multiply(x, self.slope, out=out)
         np.maximum(x, out, out=out)  # valid for 0 <= slope <= 1
         self._x = x
         return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        scale = self._buffer("scale", *dy.shape)
+        scale = self._buffer_nd("scale", dy.shape)
         np.greater(self._x, 0.0, out=scale)  # 1.0 where positive, else 0.0
         scale *= 1.0 - self.slope
         scale += self.slope
-        dx = self._buffer("dx", *dy.shape)
+        dx = self._buffer_nd("dx", dy.shape)
         np.multiply(dy, scale, out=dx)
         return dx
 
@@ -79,12 +79,12 @@ class Sigmoid(Layer):
     name = "sigmoid"
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = self._buffer("out", *x.shape)
+        out = self._buffer_nd("out", x.shape)
         self._out = sigmoid(x, out=out)
         return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        dx = self._buffer("dx", *dy.shape)
+        dx = self._buffer_nd("dx", dy.shape)
         np.subtract(1.0, self._out, out=dx)
         dx *= self._out
         dx *= dy
@@ -100,13 +100,13 @@ class Tanh(Layer):
     name = "tanh"
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = self._buffer("out", *x.shape)
+        out = self._buffer_nd("out", x.shape)
         np.tanh(x, out=out)
         self._out = out
         return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        dx = self._buffer("dx", *dy.shape)
+        dx = self._buffer_nd("dx", dy.shape)
         np.multiply(self._out, self._out, out=dx)
         np.subtract(1.0, dx, out=dx)
         dx *= dy

@@ -10,13 +10,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nn_core.activations import ACTIVATIONS
 from nn_core.init import INITS
 from nn_core.losses import LOSSES, OUTPUTS
 from nn_core.optimizers import OPTIMIZERS
 from nn_core.schedules import SCHEDULES
+
+if TYPE_CHECKING:
+    from nn_core.architecture import LayerSpec
 
 MAX_WIDTH = 4096
 MAX_HIDDEN_LAYERS = 8
@@ -28,7 +31,13 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of a multi-layer perceptron."""
+    """Architecture of a network: an MLP from ``hidden``, or any stack of layers from ``layers``.
+
+    ``layers`` (``nn_core.architecture.LayerSpec``s, e.g. from ``parse_layers("conv16x5,maxpool2,
+    dense128")``) lists the hidden layers; when it is not empty it replaces ``hidden``,
+    ``activations`` and ``dropout``, which are then ignored (dropout is a layer there). The output
+    layer (``n_classes`` units) follows the hidden layers in both cases.
+    """
 
     n_inputs: int = 784  # 28 x 28 pixels, flattened
     hidden: tuple[int, ...] = (128,)  # width of each hidden layer
@@ -39,8 +48,24 @@ class ModelConfig:
     init: str = "he"  # "normal", "xavier" or "he"
     dropout: float = 0.0  # inverted dropout after each hidden activation
     leaky_slope: float = 0.01  # slope of leaky_relu for x < 0
+    layers: tuple[LayerSpec, ...] = ()  # hidden layers as specs; empty: the MLP given by hidden
 
     def validate(self) -> None:
+        if self.layers:
+            self._validate_layers()
+        else:
+            self._validate_hidden()
+        _check_choice("output", self.output, OUTPUTS)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_choice("initialisation", self.init, INITS)
+        if self.loss == "cross_entropy" and self.output != "softmax":
+            raise ConfigError("cross-entropy needs a softmax output: choose output 'softmax' or loss 'mse'")
+        if not 0.0 <= self.leaky_slope <= 1.0:
+            raise ConfigError(f"the leaky ReLU slope must be in [0, 1], got {self.leaky_slope}")
+        if self.n_inputs < 1 or self.n_classes < 2:
+            raise ConfigError("a model needs at least one input and two classes")
+
+    def _validate_hidden(self) -> None:
         if len(self.hidden) > MAX_HIDDEN_LAYERS:
             raise ConfigError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(self.hidden)}")
         for width in self.hidden:
@@ -53,24 +78,33 @@ class ModelConfig:
             )
         for act in self.activations:
             _check_choice("activation", act, ACTIVATIONS)
-        _check_choice("output", self.output, OUTPUTS)
-        _check_choice("loss", self.loss, LOSSES)
-        _check_choice("initialisation", self.init, INITS)
-        if self.loss == "cross_entropy" and self.output != "softmax":
-            raise ConfigError("cross-entropy needs a softmax output: choose output 'softmax' or loss 'mse'")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be at least 0 and below 1 (0.2 is typical), got {self.dropout}")
-        if not 0.0 <= self.leaky_slope <= 1.0:
-            raise ConfigError(f"the leaky ReLU slope must be in [0, 1], got {self.leaky_slope}")
+
+    def _validate_layers(self) -> None:
+        from nn_core.architecture import LayerSpec, infer_shapes
+
+        if not all(isinstance(spec, LayerSpec) for spec in self.layers):
+            raise ConfigError("layers must be LayerSpec values (see nn_core.architecture.parse_layers)")
         if self.n_inputs < 1 or self.n_classes < 2:
             raise ConfigError("a model needs at least one input and two classes")
+        infer_shapes(self.layers, self.n_inputs, self.n_classes)
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        return _from_dict(cls, data)
+        """From ``to_dict``'s output; ``layers`` is a list of dicts there (absent in older files)."""
+        from nn_core.architecture import LayerSpec
+
+        layers = data.get("layers") or ()
+        if not isinstance(layers, list | tuple) or not all(isinstance(d, dict) for d in layers):
+            raise ConfigError(f"bad ModelConfig: layers must be a list of layer dicts, got {layers!r}")
+        specs = tuple(LayerSpec.from_dict(d) for d in layers)
+        return dataclasses.replace(
+            _from_dict(cls, {k: v for k, v in data.items() if k != "layers"}), layers=specs
+        )
 
 
 @dataclass(frozen=True)

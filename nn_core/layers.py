@@ -1,7 +1,8 @@
 """Layers with a tiny uniform protocol: ``forward(x, training)``, ``backward(dy) -> dx``,
 ``params()`` and ``grads()`` as name-keyed dicts with matching keys.
 
-Arrays are batch-first: ``x`` has shape (n, features). Every layer writes into buffers it keeps
+Arrays are batch-first: ``x`` has shape (n, features), or (n, H, W, C) for the feature maps of
+``nn_core.conv`` and ``nn_core.pooling`` (NHWC; ``Flatten`` turns them into rows). Every layer writes into buffers it keeps
 and grows only when a larger batch arrives, so a training loop allocates no array data per
 step. The arrays a layer returns are those buffers: they are overwritten by the next call.
 """
@@ -21,11 +22,47 @@ class Layer:
 
     def _buffer(self, name: str, n: int, cols: int, dtype: type = DTYPE) -> np.ndarray:
         """A (n, cols) view of a preallocated buffer, grown only when n exceeds its rows."""
+        return self._buffer_nd(name, (n, cols), dtype)
+
+    def _buffer_nd(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: type = DTYPE,
+        fill: float | None = None,
+        batch_axis: int = 0,
+    ) -> np.ndarray:
+        """A view of shape ``shape`` of a preallocated buffer that grows along ``batch_axis``.
+
+        The buffer is reallocated only when ``shape[batch_axis]`` exceeds its length on that
+        axis, or the other axes or the dtype change; a smaller batch gets the leading
+        ``shape[batch_axis]`` entries of that axis. A newly allocated buffer is filled with
+        ``fill`` when given (entries that are never written then keep that value, as padding
+        borders do), and left uninitialised otherwise.
+        """
         buf = self._buffers.get(name)
-        if buf is None or buf.shape[0] < n or buf.shape[1] != cols or buf.dtype != dtype:
-            buf = np.empty((n, cols), dtype=dtype)
+        shape = tuple(shape)
+        others = shape[:batch_axis] + shape[batch_axis + 1 :]
+        if (
+            buf is None
+            or buf.dtype != dtype
+            or buf.ndim != len(shape)
+            or buf.shape[batch_axis] < shape[batch_axis]
+            or buf.shape[:batch_axis] + buf.shape[batch_axis + 1 :] != others
+        ):
+            buf = np.empty(shape, dtype=dtype)
+            if fill is not None:
+                buf.fill(fill)
             self._buffers[name] = buf
-        return buf[:n]
+        index = (slice(None),) * batch_axis + (slice(0, shape[batch_axis]),)
+        return buf[index]
+
+    def _ones(self, n: int) -> np.ndarray:
+        """A float32 vector of n ones, for column sums as a BLAS product ``ones @ dy``."""
+        ones = self._buffers.get("ones")
+        if ones is None or ones.shape[0] < n:
+            ones = self._buffers["ones"] = np.ones(n, dtype=DTYPE)
+        return ones[:n]
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -96,12 +133,6 @@ class Dense(Layer):
         np.matmul(dy, self.W.T, out=dx)  # (n, n_out) @ (n_out, n_in)
         return dx
 
-    def _ones(self, n: int) -> np.ndarray:
-        ones = self._buffers.get("ones")
-        if ones is None or ones.shape[0] < n:
-            ones = self._buffers["ones"] = np.ones(n, dtype=DTYPE)
-        return ones[:n]
-
     def infer(self, x: np.ndarray) -> np.ndarray:
         out = x @ self.W
         out += self.b
@@ -156,3 +187,26 @@ class Dropout(Layer):
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         return x
+
+
+class Flatten(Layer):
+    """Reshape (n, H, W, C) feature maps to (n, H*W*C) rows for a following Dense layer.
+
+    The output is a view of the input when the input is C-contiguous (the buffers the
+    convolution and pooling layers return are); ``backward`` reshapes ``dy`` back to the
+    input's shape, again as a view. Rows keep the NHWC order: feature ``(h * W + w) * C + c``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shape: tuple[int, ...] | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy.reshape(self._shape)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(x.shape[0], -1)

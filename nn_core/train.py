@@ -136,8 +136,7 @@ class Trainer:
     def run_epoch(self, on_batch: BatchCallback | None = None) -> EpochMetrics:
         """Train one epoch over a fresh shuffle and return its record (also kept in ``history``)."""
         cfg, net = self.config, self.network
-        for name, value in net.params().items():
-            np.copyto(self._snapshot[name], value)
+        self._snapshot = net.get_weights()  # parameters and batch-norm statistics
         self._snapshot_step = self.step
         self._in_epoch = True
         X = self.X

@@ -5,13 +5,22 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from nn_core.architecture import parse_layers
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.network import build_network
-from nn_core.store.model_file import ModelFileError, SavedModel, load_model, model_to_bytes, save_model
+from nn_core.store.model_file import (
+    VERSION,
+    ModelFileError,
+    SavedModel,
+    load_model,
+    model_to_bytes,
+    save_model,
+)
 from nn_core.train import EpochMetrics
 
 
@@ -80,8 +89,8 @@ def _bad_files() -> dict[str, tuple[bytes, str]]:
         "plain zip": (not_npz.getvalue(), "no 'digit-lab-model' marker"),
         "pickled meta": (pickled.getvalue(), "damaged or not a Digit Lab model"),
         "newer version": (_rewrite(good, version=np.array(7)), "version 7"),
-        "wrong shape": (_rewrite(good, **{"param/0.W": np.zeros((784, 99), np.float32)}), "do not match"),
-        "missing weight": (_drop(good, "param/3.b"), "do not match"),
+        "wrong shape": (_rewrite(good, **{"param/0.W": np.zeros((784, 99), np.float32)}), "do not fit"),
+        "missing weight": (_drop(good, "param/3.b"), "do not fit"),
         "nan weights": (_rewrite(good, **{"param/0.b": np.full(16, np.nan, np.float32)}), "NaN or infinite"),
         "bad settings": (
             _rewrite(good, meta=np.array(json.dumps({"model_config": {"hidden": [0]}}))),
@@ -112,3 +121,81 @@ def test_bad_files_are_refused_clearly(kind, tmp_path):
 def test_missing_file_is_a_model_file_error(tmp_path):
     with pytest.raises(ModelFileError, match="cannot open"):
         load_model(tmp_path / "nope.npz")
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def _cnn_model() -> SavedModel:
+    config = ModelConfig(
+        hidden=(), activations=(), layers=parse_layers("conv4x5:linear,bn:relu,maxpool2,dropout0.2,dense16")
+    )
+    network = build_network(config, np.random.default_rng(3))
+    x = np.random.default_rng(1).random((32, 784), dtype=np.float32)
+    for _ in range(3):
+        network.forward(x, training=True)  # moves the batch-norm running statistics
+    return SavedModel(network, TrainConfig(optimizer="adam", lr=0.001), [], "mnist", None)
+
+
+def test_cnn_round_trip_keeps_layers_conv_weights_and_batchnorm_statistics(tmp_path):
+    model = _cnn_model()
+    path = save_model(tmp_path / "cnn.npz", model)
+    with np.load(path, allow_pickle=False) as npz:
+        assert int(npz["version"]) == VERSION == 2
+        meta = json.loads(str(npz["meta"]))
+        assert [d["kind"] for d in meta["model_config"]["layers"]] == [
+            "conv",
+            "batchnorm",
+            "maxpool",
+            "dropout",
+            "dense",
+        ]
+        assert npz["param/0.W"].shape == (5, 5, 1, 4)
+        assert set(k for k in npz.files if k.startswith("state/")) == {"state/1.mean", "state/1.var"}
+    loaded = load_model(path)
+    assert loaded.network.config == model.network.config
+    for name, value in {**model.network.params(), **model.network.state()}.items():
+        np.testing.assert_array_equal(loaded.network.get_weights()[name], value)
+    assert np.abs(loaded.network.state()["1.mean"]).max() > 0  # not the initial zeros
+    x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.network.predict_proba(x), model.network.predict_proba(x))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"param/0.W": np.zeros((3, 3, 1, 4), np.float32)},
+            r"do not fit its architecture conv4x5:linear-bn:relu-maxpool2-dropout0.2-dense16-10 "
+            r"\(parameter 0.W has shape \(3, 3, 1, 4\), expected \(5, 5, 1, 4\) \(W of layer 0, conv4x5\)\)",
+        ),
+        ({"state/1.var": np.ones(5, np.float32)}, r"1.var has shape \(5,\), expected \(4,\) \(var of layer 1, bn\)"),
+        ({"state/9.mean": np.ones(4, np.float32)}, "do not fit"),
+    ],
+)
+def test_cnn_files_whose_weights_do_not_fit_their_specs_are_refused(change, expected):
+    with pytest.raises(ModelFileError, match=expected):
+        load_model(_rewrite(model_to_bytes(_cnn_model()), **change))
+
+
+def test_cnn_file_without_batchnorm_statistics_is_refused():
+    data = _drop(_drop(model_to_bytes(_cnn_model()), "state/1.mean"), "state/1.var")
+    with pytest.raises(ModelFileError, match="lacks the batch-norm statistics 1.mean, 1.var"):
+        load_model(data)
+
+
+def test_version_1_files_still_load():
+    """tests/data/model_v1.npz was saved by the code before layer specs (format version 1): a
+    784-8-10 tanh MLP from build_network(..., default_rng(3))."""
+    path = DATA / "model_v1.npz"
+    with np.load(path, allow_pickle=False) as npz:
+        assert int(npz["version"]) == 1 and "layers" not in json.loads(str(npz["meta"]))["model_config"]
+    loaded = load_model(path)
+    config = ModelConfig(hidden=(8,), activations=("tanh",))
+    assert loaded.network.config == config and loaded.network.state() == {}
+    assert loaded.train_config == TrainConfig(epochs=1) and loaded.best_val_acc == 0.85
+    expected = build_network(config, np.random.default_rng(3))  # same seed, same weights
+    x = np.linspace(0, 1, 784, dtype=np.float32)
+    np.testing.assert_allclose(loaded.network.predict_proba(x), expected.predict_proba(x), rtol=1e-6)
+    assert model_to_bytes(loaded) != path.read_bytes()  # saving it again writes version 2
+    assert load_model(model_to_bytes(loaded)).network.config == config

@@ -12,6 +12,7 @@ import numpy as np
 
 from nn_core.config import ModelConfig
 from nn_core.data.local import DataUnavailableError
+from nn_core.model_summary import architecture_string
 
 
 class CommandError(RuntimeError):
@@ -46,8 +47,12 @@ def download_hint(dataset: str) -> Iterator[None]:
 
 
 def describe_model(config: ModelConfig) -> str:
-    """'784-256-128-10 relu' style summary of an architecture."""
-    widths = "-".join(str(w) for w in (config.n_inputs, *config.hidden, config.n_classes))
-    acts = sorted(set(config.activations))
-    extra = f", dropout {config.dropout:g}" if config.dropout else ""
-    return f"{widths} {'/'.join(acts) or 'linear'}, {config.output} output, {config.loss}{extra}"
+    """'784-256-128-10 relu' (or 'conv16x5-maxpool2-dense128-10 relu') style summary of a model."""
+    if config.layers:
+        acts = sorted({s.activation for s in config.layers if s.kind in ("dense", "conv")} - {"linear"})
+        extra = ""
+    else:
+        acts = sorted(set(config.activations))
+        extra = f", dropout {config.dropout:g}" if config.dropout else ""
+    arch = architecture_string(config)
+    return f"{arch} {'/'.join(acts) or 'linear'}, {config.output} output, {config.loss}{extra}"

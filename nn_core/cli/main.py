@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m nn_core train | evaluate | predict | presets | download``.
+"""Command-line interface: ``python -m nn_core train | evaluate | predict | summary | presets | download``.
 
 This is the one module family of the engine that prints. ``main(argv)`` parses the arguments with
 argparse, runs one subcommand and returns the exit status instead of exiting, so tests can call it
@@ -18,6 +18,7 @@ from typing import TextIO
 from nn_core.cli.common import CommandError
 from nn_core.cli.evaluate import add_evaluate_parser, add_predict_parser
 from nn_core.cli.export import add_export_parser
+from nn_core.cli.summary import add_summary_parser
 from nn_core.cli.sweep import add_sweep_parser
 from nn_core.cli.train import add_train_parser
 from nn_core.config import ConfigError
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_parser(sub)
     add_sweep_parser(sub)
     add_export_parser(sub)
+    add_summary_parser(sub)
     presets = sub.add_parser("presets", help="list the named training presets")
     presets.set_defaults(run=run_presets, parser=presets)
     download = sub.add_parser(

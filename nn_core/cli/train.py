@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nn_core.activations import ACTIVATIONS
+from nn_core.architecture import GRAMMAR_HELP, parse_layers
 from nn_core.cli.common import CommandError, describe_model, download_hint, json_line
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data.registry import DATASETS
@@ -68,7 +69,17 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
         metavar="W1,W2",
         help="hidden-layer widths, e.g. 256,128 (an empty string for none); all use --activation",
     )
-    p.add_argument("--activation", choices=ACTIVATIONS, help="activation of every hidden layer")
+    p.add_argument(
+        "--layers",
+        metavar="SPEC",
+        help=f"hidden layers of any kind instead of --hidden, e.g. {GRAMMAR_HELP}; "
+        "the output layer is added (see the summary command)",
+    )
+    p.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        help="activation of every hidden layer (with --layers: of those without one; default relu)",
+    )
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument(
         "--augment", action=argparse.BooleanOptionalAction, help="random shifts, rotations and scaling"
@@ -96,10 +107,27 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
     """The preset's configs with every given flag applied, validated (``ConfigError`` otherwise)."""
     preset = PRESETS[args.preset]
     model = preset.model
-    hidden = model.hidden if args.hidden is None else args.hidden
-    activation = args.activation or (model.activations[0] if model.activations else "relu")
-    if args.hidden is not None or args.activation is not None:
-        model = dataclasses.replace(model, hidden=hidden, activations=(activation,) * len(hidden))
+    if args.layers is not None and args.hidden is not None:
+        raise ConfigError(
+            "give --layers or --hidden, not both (--layers can hold dense layers: dense256,dense128)"
+        )
+    if args.layers is not None:
+        specs = parse_layers(args.layers, args.activation or "relu")
+        model = dataclasses.replace(model, hidden=(), activations=(), dropout=0.0, layers=specs)
+    elif model.layers and args.hidden is None:
+        if args.activation is not None:  # every dense and conv layer of the preset takes it
+            specs = tuple(
+                dataclasses.replace(s, activation=args.activation) if s.kind in ("dense", "conv") else s
+                for s in model.layers
+            )
+            model = dataclasses.replace(model, layers=specs)
+    else:
+        hidden = model.hidden if args.hidden is None else args.hidden
+        activation = args.activation or (model.activations[0] if model.activations else "relu")
+        if args.hidden is not None or args.activation is not None:
+            model = dataclasses.replace(
+                model, hidden=hidden, activations=(activation,) * len(hidden), layers=()
+            )
     flags = {
         "dataset": args.dataset,
         "epochs": args.epochs,

@@ -1,11 +1,17 @@
 """Save and load a trained model as one ``.npz`` file, read back with ``allow_pickle=False``.
 
-File format (version 1), every entry a plain NumPy array:
-- ``format``: the string ``"digit-lab-model"``; ``version``: int64 scalar, 1.
-- ``meta``: a JSON string with ``model_config``, ``train_config`` (or null), ``history`` (list of
-  per-epoch records), ``dataset``, ``best_val_acc`` (or null) and ``saved_at`` (ISO time).
-- ``param/<layer>.<name>``: float32 weights, e.g. ``param/0.W`` of shape (784, 128).
-Writes go to a temporary file that is renamed into place, so a crash never leaves half a file.
+File format (version 2), every entry a plain NumPy array:
+- ``format``: the string ``"digit-lab-model"``; ``version``: int64 scalar, 2.
+- ``meta``: a JSON string with ``model_config`` (its ``layers``, the layer specs, a list of dicts;
+  empty for an MLP), ``train_config`` (or null), ``history`` (list of per-epoch records),
+  ``dataset``, ``best_val_acc`` (or null) and ``saved_at`` (ISO time).
+- ``param/<layer>.<name>``: float32 parameters, e.g. ``param/0.W`` of shape (784, 128) for a
+  dense layer, (5, 5, 1, 16) for a conv layer, ``param/3.gamma`` and ``param/3.beta`` of a
+  batch-norm layer.
+- ``state/<layer>.<name>``: float32 batch-norm running statistics, ``state/3.mean`` and
+  ``state/3.var`` (none for models without batch norm).
+Version 1 (before layer specs) is version 2 without ``layers`` and ``state/`` entries; it still
+loads. Writes go to a temporary file that is renamed into place, so a crash never leaves half a file.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from typing import Any
 import numpy as np
 
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
+from nn_core.model_summary import architecture_string
 from nn_core.network import Network, build_network
 from nn_core.train import EpochMetrics
 
 FORMAT = "digit-lab-model"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 class ModelFileError(ValueError):
@@ -57,6 +65,7 @@ def model_to_bytes(model: SavedModel) -> bytes:
         "saved_at": model.saved_at or datetime.now(UTC).isoformat(timespec="seconds"),
     }
     arrays = {f"param/{name}": value for name, value in model.network.params().items()}
+    arrays |= {f"state/{name}": value for name, value in model.network.state().items()}
     buffer = io.BytesIO()
     np.savez(
         buffer, format=np.array(FORMAT), version=np.array(VERSION), meta=np.array(json.dumps(meta)), **arrays
@@ -117,8 +126,11 @@ def _read(npz: Any, name: str) -> SavedModel:
     if "format" not in npz.files or str(npz["format"]) != FORMAT:
         raise ModelFileError(f"{name} is an .npz file but not a Digit Lab model (no '{FORMAT}' marker)")
     version = int(npz["version"])
-    if version != VERSION:
-        raise ModelFileError(f"{name} is a version {version} model; this Digit Lab reads version {VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise ModelFileError(
+            f"{name} is a version {version} model; this Digit Lab reads versions "
+            f"{' and '.join(map(str, READABLE_VERSIONS))}"
+        )
     meta = json.loads(str(npz["meta"]))
     try:
         model_config = ModelConfig.from_dict(meta["model_config"])
@@ -129,10 +141,16 @@ def _read(npz: Any, name: str) -> SavedModel:
     except ConfigError as err:
         raise ModelFileError(f"{name} has settings this Digit Lab cannot use: {err}") from err
     weights = {key.removeprefix("param/"): npz[key] for key in npz.files if key.startswith("param/")}
+    weights |= {key.removeprefix("state/"): npz[key] for key in npz.files if key.startswith("state/")}
     try:
         network.set_weights(weights)
     except ValueError as err:
-        raise ModelFileError(f"{name}: the weights do not match its settings ({err})") from err
+        raise ModelFileError(
+            f"{name}: the weights do not fit its architecture {architecture_string(model_config)} ({err})"
+        ) from err
+    missing_state = set(network.state()) - set(weights)
+    if missing_state:
+        raise ModelFileError(f"{name} lacks the batch-norm statistics {', '.join(sorted(missing_state))}")
     if not all(np.isfinite(w).all() for w in weights.values()):
         raise ModelFileError(f"{name} holds weights that are NaN or infinite")
     return SavedModel(

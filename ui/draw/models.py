@@ -17,6 +17,7 @@ import streamlit as st
 
 from nn_core.data.local import DataError
 from nn_core.data.registry import DATASETS
+from nn_core.model_summary import architecture_string
 from nn_core.network import Network
 from nn_core.store.default_model import (
     default_configs,
@@ -89,7 +90,7 @@ def _training_progress(job: DefaultModelJob) -> None:
 def default_model_panel() -> None:
     """No model exists yet: get MNIST if needed, then train the default model with a progress bar."""
     model_config, train_config = default_configs()
-    shape = "-".join(str(w) for w in (model_config.n_inputs, *model_config.hidden, model_config.n_classes))
+    shape = architecture_string(model_config)
     st.info(
         f"No model yet, so Digit Lab trains its **default model** now: a {shape} network (the `fast` preset, "
         f"{train_config.epochs} epochs with augmentation) on the 60,000 MNIST training digits. This happens "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from nn_core.model_summary import architecture_string
 from nn_core.network import Network
 from ui.draw.figures import activations_figure, probability_figure, units_figure
 from ui.draw.predict import (
@@ -60,6 +61,12 @@ def look_inside_panel(
     network: Network, digit: np.ndarray, prediction: Prediction, class_names: tuple[str, ...]
 ) -> None:
     """Hidden-layer activations for this digit and the first-layer units that pushed the answer most."""
+    if network.config.layers:
+        st.info(
+            f"This model is built from layers ({architecture_string(network.config)}): the unit views "
+            "below are drawn for networks of dense layers only."
+        )
+        return
     if not network.config.hidden:
         st.info("This model has no hidden layer: each class score is a weighted sum of the pixels.")
         return

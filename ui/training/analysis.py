@@ -181,6 +181,8 @@ def render_analysis(view: RunView, network: Network | None) -> None:
     with left:
         st.plotly_chart(tf.per_class_figure(result.recall, names), key=f"train_per_class_{view.run_id}")
     with right:
+        if network.config.layers:  # first-layer weights as 28x28 images exist for MLPs only
+            return
         W = network.dense_layers[0].W
         st.plotly_chart(
             tf.weights_figure(W), key=f"train_weights_{view.run_id}", config={"displayModeBar": False}

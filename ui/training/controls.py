@@ -93,7 +93,7 @@ def collect() -> None:
 def _on_preset() -> None:
     name = st.session_state[_wkey("preset")]
     collect()
-    if name in PRESETS:
+    if name in tp.UI_PRESETS:
         st.session_state[VALUES] = tp.values_from_preset(name, values())
         clear_widgets(keep_preset=True)
 
@@ -132,12 +132,12 @@ def render_controls() -> dict[str, Any]:
     preset_key = _restore("preset", vals["preset"])
     st.selectbox(
         "Preset",
-        (tp.CUSTOM, *PRESETS),
+        (tp.CUSTOM, *tp.UI_PRESETS),
         key=preset_key,
         on_change=_on_preset,
         format_func=label,
         help="Fills every control (except the dataset) with a known recipe. "
-        + " ".join(f"**{n}**: {p.description}" for n, p in PRESETS.items()),
+        + " ".join(f"**{n}**: {PRESETS[n].description}" for n in tp.UI_PRESETS),
     )
     if tp.preset_modified(vals):
         st.caption(f"Settings changed since choosing the preset *{vals['preset']}*.")

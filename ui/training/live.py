@@ -15,6 +15,7 @@ from functools import partial
 
 import streamlit as st
 
+from nn_core.model_summary import architecture_string
 from ui.training import figures as tf
 from ui.training import params as tp
 from ui.training import registry as reg
@@ -36,9 +37,12 @@ STATUS_ICONS = {
 
 
 def architecture(view: RunView) -> str:
-    widths = "-".join(str(w) for w in (784, *view.model_config.hidden, view.model_config.n_classes))
-    acts = "/".join(sorted(set(view.model_config.activations)))
-    return f"{widths} {acts}"
+    config = view.model_config
+    if config.layers:
+        acts = {s.activation for s in config.layers if s.kind in ("dense", "conv")} - {"linear"}
+    else:
+        acts = set(config.activations)
+    return f"{architecture_string(config)} {'/'.join(sorted(acts))}"
 
 
 def run_label(view: RunView) -> str:

@@ -29,6 +29,10 @@ LR_OPTIONS = tuple(
 L2_OPTIONS = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
 DECAY_OPTIONS = (1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 
+# presets the controls can show: those of dense layers (``hidden``); layer-spec presets (lenet, cnn-*)
+# need controls for layers
+UI_PRESETS = tuple(name for name, preset in PRESETS.items() if not preset.model.layers)
+
 DEFAULTS: dict[str, Any] = {
     "dataset": "mnist",
     "preset": CUSTOM,
@@ -58,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
 # name -> (URL parameter, kind, allowed choices or (low, high) range)
 FIELDS: dict[str, tuple[str, str, Any]] = {
     "dataset": ("ds", "choice", tuple(DATASETS)),
-    "preset": ("preset", "choice", (CUSTOM, *PRESETS)),
+    "preset": ("preset", "choice", (CUSTOM, *UI_PRESETS)),
     "hidden": ("hidden", "widths", (1, MAX_WIDTH)),
     "activations": ("act", "acts", ACTIVATIONS),
     "init": ("init", "choice", INITS),

@@ -23,6 +23,7 @@ import streamlit as st
 
 from nn_core.config import ConfigError
 from nn_core.data.local import DataError
+from nn_core.model_summary import architecture_string
 from nn_core.store.model_file import ModelFileError, SavedModel, load_model
 from nn_core.store.runstore import RunStoreError, is_valid_id, next_run_name
 from ui.model_choices import register_live_model, unregister_live_model
@@ -84,7 +85,7 @@ def register_models(workers: list[RunWorker]) -> None:
     """Offer every run of this owner to the Draw page."""
     for worker in workers:
         record = worker.record
-        label = f"{record.name} · {'-'.join(map(str, (784, *record.model_config.hidden, 10)))}"
+        label = f"{record.name} · {architecture_string(record.model_config)}"
         register_live_model(record.run_id, record.dataset, worker.snapshot, label)
 
 
@@ -178,6 +179,9 @@ def copy_settings(run_id: str, owner: str) -> None:
     if worker is None:
         return
     record = worker.record
+    if record.model_config.layers:
+        flash("error", f"{record.name} is built from layers, which the controls cannot hold yet.")
+        return
     st.session_state[controls.VALUES] = tp.values_from_configs(record.model_config, record.train_config)
     controls.clear_widgets()
     flash("success", f"The controls now hold the settings of {record.name}.")
