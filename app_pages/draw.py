@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from ui.draw.digits import add_digit_form, my_digits_section
+from ui.draw.digits import add_digit_buttons, my_digits_section, show_added_message
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
 from ui.draw.panels import look_inside_panel, network_view, prediction_panel
 from ui.export_buttons import choice_export_buttons
 from ui.model_choices import ModelChoice
+from ui.owner import ensure_owner, keep_owner_in_url
 
 st.title("Draw & predict")
 st.markdown(
@@ -15,6 +16,8 @@ st.markdown(
     "MNIST digits were made, and the network gives a probability for each of the ten classes after every stroke."
 )
 
+owner = ensure_owner()
+keep_owner_in_url(owner)
 choice = choose_model()
 if choice is None:
     st.stop()
@@ -45,10 +48,12 @@ def predict_section(model: ModelChoice) -> None:
         if given.error:
             st.error(given.error, icon=":material/error:")
         elif given.digit is None:
+            show_added_message()
             st.info(given.hint, icon=":material/draw:")
         else:
             prediction = prediction_panel(network, given.digit, names)
-            add_digit_form(given.digit, prediction.top)
+            if model.dataset in ("mnist", ""):  # My digits holds digits, not clothes
+                add_digit_buttons(given.digit, prediction.top, owner)
     if given.digit is not None and st.toggle(
         "Look inside the network",
         key="draw_look_inside",
@@ -61,4 +66,5 @@ def predict_section(model: ModelChoice) -> None:
 predict_section(choice)
 
 st.header("My digits", divider="gray")
-my_digits_section(load_network(choice, quiet=True), choice.label)
+digit_model = load_network(choice, quiet=True) if choice.dataset in ("mnist", "") else None
+my_digits_section(digit_model, choice.label, owner)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nn_core.architecture import parse_layers
 from nn_core.config import ModelConfig, TrainConfig
 
 
@@ -23,9 +24,29 @@ def _mlp(hidden: tuple[int, ...], activation: str, **kwargs: object) -> ModelCon
     return ModelConfig(hidden=hidden, activations=(activation,) * len(hidden), **kwargs)
 
 
+DEFAULT_LAYERS = "conv32x5:linear,bn:relu,maxpool2,conv64x5:linear,bn:relu,maxpool2,dense128,dropout0.25"
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
+        Preset(
+            "default",
+            "The Draw page's shipped model: conv32x5-bn-pool-conv64x5-bn-pool-dense128-dropout CNN, "
+            "Nesterov lr 0.05, batch 128, cosine, 16 epochs, drawing-like augmentation.",
+            ModelConfig(layers=parse_layers(DEFAULT_LAYERS)),
+            TrainConfig(
+                epochs=16,
+                batch_size=128,
+                optimizer="nesterov",
+                lr=0.05,
+                schedule="cosine",
+                weight_decay=3e-4,
+                augment=True,
+                elastic=True,
+                val_fraction=0.0,
+            ),
+            "",
+        ),
         Preset(
             "fast",
             "Fewest seconds to 98% test accuracy: 784-384-10 ReLU, Nesterov lr 0.3, batch 128, cosine, 3 epochs.",

@@ -1,8 +1,10 @@
-"""A person's own labelled digits ("My digits"), kept as one ``.npz`` file on disk.
+"""A person's own labelled digits ("My digits"), kept as one ``.npz`` file per owner on disk.
 
-Each entry is a preprocessed 28x28 digit in MNIST format (bright ink on black) stored as uint8, its
+Digits belong to an owner as runs do (the id a browser tab keeps in its address): each owner's set is
+``app_home()/digits/<owner>.npz``, and nobody else's page lists it. Sharing a set is explicit: its
+download is the same file, and ``merge_digits`` adds an uploaded set to one's own. Each entry is a preprocessed 28x28 digit in MNIST format (bright ink on black) stored as uint8, its
 label, a unique id (never reused, so deleting by id is safe while the set changes) and the time it was
-added. The file (``app_home()/digits/my-digits.npz`` by default) is also the download: ``np.load`` gives
+added. The file is also the download: ``np.load`` gives
 ``images`` uint8 (n, 28, 28) and ``labels`` uint8 (n,) like MNIST, plus ``ids``, ``added`` and ``next_id``. Writes
 replace the file atomically, and a process-wide lock keeps two sessions from losing each other's digits.
 """
@@ -20,10 +22,11 @@ import numpy as np
 
 from nn_core.store.model_file import write_atomic
 from nn_core.store.paths import app_home
+from nn_core.store.runstore import is_valid_id
 
 FORMAT = "digit-lab-digits"
 VERSION = 1
-FILE_NAME = "my-digits.npz"
+DOWNLOAD_NAME = "my-digits.npz"  # file name offered for the download
 MAX_DIGITS = 10_000  # far more than anyone draws; keeps the file (and every rewrite) small
 _LOCK = threading.Lock()
 
@@ -70,9 +73,11 @@ class DigitSet:
         return np.bincount(self.labels, minlength=10)
 
 
-def digitset_path() -> Path:
-    """The default file: ``app_home()/digits/my-digits.npz``."""
-    return app_home() / "digits" / FILE_NAME
+def digitset_path(owner: str) -> Path:
+    """The owner's file: ``app_home()/digits/<owner>.npz``; ValueError for an id unfit for a file name."""
+    if not is_valid_id(owner):
+        raise ValueError(f"{owner!r} is not a valid owner id (letters, digits and dashes only)")
+    return app_home() / "digits" / f"{owner}.npz"
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -134,16 +139,16 @@ def digitset_from_bytes(data: bytes, name: str = "the digit file") -> DigitSet:
     return DigitSet(images, labels.astype(np.uint8), ids.astype(np.int64), added.astype(np.float64), next_id)
 
 
-def load_digits(path: Path | None = None) -> DigitSet:
-    """The saved set (empty when there is no file yet); raises DigitSetError for a damaged file."""
-    path = digitset_path() if path is None else Path(path)
+def load_digits(path: Path) -> DigitSet:
+    """The set saved at ``path`` (empty when there is no file yet); raises DigitSetError for a damaged file."""
+    path = Path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return DigitSet.empty()
     except OSError as err:
-        raise DigitSetError(f"Cannot read {path}: {err.strerror or err}.") from err
-    return digitset_from_bytes(data, name=str(path))
+        raise DigitSetError(f"The saved set cannot be read: {err.strerror or err}.") from err
+    return digitset_from_bytes(data, name="the saved set")
 
 
 def _save(digits: DigitSet, path: Path) -> None:
@@ -151,7 +156,7 @@ def _save(digits: DigitSet, path: Path) -> None:
     write_atomic(path, digitset_to_bytes(digits))
 
 
-def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: float | None = None) -> DigitSet:
+def add_digit(image: np.ndarray, label: int, path: Path, now: float | None = None) -> DigitSet:
     """Append one digit and save; returns the new set.
 
     Parameters
@@ -164,7 +169,7 @@ def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: floa
     pixels = to_uint8(image)
     if not pixels.any():
         raise DigitSetError("The digit is blank: draw or upload one first.")
-    path = digitset_path() if path is None else Path(path)
+    path = Path(path)
     with _LOCK:
         digits = load_digits(path)
         if len(digits) >= MAX_DIGITS:
@@ -181,9 +186,9 @@ def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: floa
     return updated
 
 
-def delete_digits(ids: list[int] | np.ndarray, path: Path | None = None) -> DigitSet:
+def delete_digits(ids: list[int] | np.ndarray, path: Path) -> DigitSet:
     """Remove the entries with these ids (unknown ids are ignored) and save; returns the new set."""
-    path = digitset_path() if path is None else Path(path)
+    path = Path(path)
     with _LOCK:
         digits = load_digits(path)
         keep = ~np.isin(digits.ids, np.asarray(list(ids), dtype=np.int64))
@@ -194,3 +199,38 @@ def delete_digits(ids: list[int] | np.ndarray, path: Path | None = None) -> Digi
         )
         _save(updated, path)
     return updated
+
+
+def merge_digits(incoming: DigitSet, path: Path, now: float | None = None) -> tuple[DigitSet, int]:
+    """Add another set's digits (an uploaded file) to the set at ``path`` with new ids, and save.
+
+    Digits already in the set (same pixels and label) and repeats within ``incoming`` are skipped.
+    Returns (the new set, how many digits were added); raises DigitSetError when the result would
+    hold more than ``MAX_DIGITS``.
+    """
+    path = Path(path)
+    with _LOCK:
+        digits = load_digits(path)
+        seen = {img.tobytes() + bytes([lab]) for img, lab in zip(digits.images, digits.labels, strict=True)}
+        keep = np.zeros(len(incoming), dtype=bool)
+        for i, (img, lab) in enumerate(zip(incoming.images, incoming.labels, strict=True)):
+            key = img.tobytes() + bytes([int(lab)])
+            keep[i] = key not in seen
+            seen.add(key)
+        n_new = int(keep.sum())
+        if n_new == 0:
+            return digits, 0
+        if len(digits) + n_new > MAX_DIGITS:
+            raise DigitSetError(
+                f"Adding {n_new:,} digits would pass the maximum of {MAX_DIGITS:,}: delete some first."
+            )
+        stamp = time.time() if now is None else float(now)
+        updated = DigitSet(
+            np.concatenate([digits.images, incoming.images[keep]]),
+            np.concatenate([digits.labels, incoming.labels[keep]]),
+            np.concatenate([digits.ids, np.arange(digits.next_id, digits.next_id + n_new, dtype=np.int64)]),
+            np.concatenate([digits.added, np.full(n_new, stamp)]),
+            digits.next_id + n_new,
+        )
+        _save(updated, path)
+    return updated, n_new
