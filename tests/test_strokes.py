@@ -45,7 +45,7 @@ def test_each_step_changes_the_width_by_two_pixels(amount, expected):
     assert _ink_width(out) == pytest.approx(expected)
 
 
-def test_thinning_never_removes_a_stroke_and_keeps_its_brightness():
+def test_thinning_never_erases_the_digit_and_keeps_its_brightness():
     thin = _bar(1) * 0.7
     out = change_stroke_width(thin[None], np.array([-2.0], np.float32))[0]
     assert out.max() == pytest.approx(0.7)

@@ -5,9 +5,9 @@ A drawing's strokes after preprocessing can be one pixel wide (a thin pen on a l
 were thickened or thinned at random teaches a model to ignore the width. One step of thickening is a
 grey dilation (the maximum over a pixel's 3x3 neighbourhood), one step of thinning a grey erosion (the
 minimum over its plus-shaped neighbourhood, which takes off less than the square); a fractional amount
-blends linearly between whole steps, so widths change smoothly. Thinning never removes a stroke: the
-eroded image is rescaled so its brightest pixel keeps the original's brightness, and a step that would
-leave less than ``MIN_INK`` of the ink (strokes about a pixel wide) is not taken.
+blends linearly between whole steps, so widths change smoothly. Thinning keeps strokes bright: the
+eroded image is rescaled so its brightest pixel keeps the original's brightness; a step that would
+erase every stroke (all of them about a pixel wide) is not taken.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 
 SIDE = 28
 MAX_STEPS = 2.0  # largest |amount|: two dilation or erosion steps
-MIN_INK = 0.35  # a thinning step keeps at least this share of an image's ink, else it is skipped
 
 
 def _neighbour_reduce(images: np.ndarray, square: bool, op: np.ufunc) -> np.ndarray:
@@ -83,11 +82,10 @@ def change_stroke_width(images: np.ndarray, amounts: np.ndarray) -> np.ndarray:
         for whole in range(int(np.ceil(level.max()))):
             part = np.clip(level - whole, 0.0, 1.0)[:, None, None]  # share of this step still to apply
             nxt = step(current)
-            if sign < 0:  # keep the brightest ink as bright as before; never erase a thin stroke
-                nxt *= peak / np.maximum(nxt.max(axis=(1, 2), keepdims=True), 1e-6)
-                ink = current.sum(axis=(1, 2), keepdims=True)
-                too_thin = nxt.sum(axis=(1, 2), keepdims=True) < MIN_INK * ink  # (k, 1, 1)
-                nxt = np.where(too_thin, current, nxt)
+            if sign < 0:  # keep the brightest ink as bright as before; never erase the digit
+                left = nxt.max(axis=(1, 2), keepdims=True)  # (k, 1, 1)
+                nxt *= peak / np.maximum(left, 1e-6)
+                nxt = np.where(left > 0, nxt, current)
             current = current + part * (nxt - current)
         out[chosen] = np.clip(current, 0.0, 1.0)
     return out.reshape(np.shape(images))
