@@ -52,12 +52,13 @@ def add_digit_buttons(digit: np.ndarray, predicted: int, owner: str) -> None:
     suggested = int(st.session_state.get(NEXT_KEY, predicted))
     st.session_state.pop(ADDED_KEY, None)  # a new drawing: the last addition's message has served
     st.markdown("**Add to My digits**: press the digit you drew")
-    for label, column in enumerate(st.columns(10, gap="small")):
+    columns = [*st.columns(5, gap="small"), *st.columns(5, gap="small")]  # two rows: 0-4, 5-9
+    for label, column in enumerate(columns):
         if column.button(
             str(label),
             key=f"draw_add_{label}",
             type="primary" if label == suggested else "secondary",
-            use_container_width=True,
+            width="stretch",
             help=f"Keep this drawing as a {label} and clear the canvas for the next one",
         ):
             try:

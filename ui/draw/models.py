@@ -90,7 +90,12 @@ def _choice_notes(choice: ModelChoice) -> None:
     elif choice.kind == "default":
         card = default_model_card()
         seconds = card.get("train_seconds")
-        trained = f", trained for {card.get('epochs')} epochs ({seconds / 60:.0f} min)" if seconds else ""
+        epochs = card.get("epochs", 0)
+        trained = (
+            f", {epochs} epoch{'s' if epochs != 1 else ''} ({seconds / 60:.0f} min of training)"
+            if seconds
+            else ""
+        )
         st.caption(
             "Ships with Digit Lab: a convolutional network trained on MNIST with drawing-like augmentation "
             f"(thicker and thinner strokes, slant, rotation, elastic wobble){trained}."
