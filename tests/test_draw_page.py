@@ -323,3 +323,25 @@ def test_a_damaged_default_model_gets_a_clear_message(home, canvas, tmp_path, mo
     at = _open()
     assert not at.exception
     assert any("default model file is damaged" in e.value for e in at.error)
+
+
+def test_saved_runs_show_their_test_figure_and_a_diverged_run_is_marked(home, canvas):
+    from nn_core.config import TrainConfig
+    from nn_core.store.runstore import RunRecord, save_run
+
+    config = ModelConfig(hidden=(16,), activations=("relu",))
+    good = RunRecord("run-good-1", OWNER, "Run 1", config, TrainConfig(), _history(0.9), status="finished")
+    good.test = {"epoch": 1, "loss": 0.3, "acc": 0.912}
+    bad = RunRecord("run-bad-2", OWNER, "Run 2", config, TrainConfig(), _history(0.4), status="diverged")
+    theirs = RunRecord("run-other-3", "fedcba9876543210", "Run 9", config, TrainConfig(), _history(0.95))
+    for record in (good, bad, theirs):
+        save_run(record, _tiny_network())
+    at = _open()
+    assert not at.exception
+    options = at.selectbox(key="draw_model").options
+    assert "Run 1 (saved run) · 784-16-10 · MNIST · 91.2% test" in options
+    assert options[-1] == "⚠ Run 2 (saved run) · 784-16-10 · MNIST · diverged (40.0% training)"
+    assert not any("Run 9" in o for o in options)  # another owner's run
+    at.session_state["live_models"] = {"run-good-1": ("mnist", lambda: _tiny_network(), "Run 1 · 784-16-10")}
+    at.run()
+    assert "Run 1 · 784-16-10 · MNIST · 91.2% test" in at.selectbox(key="draw_model").options  # no repeats

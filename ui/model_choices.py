@@ -144,9 +144,13 @@ def model_choices() -> list[ModelChoice]:
     choices = [c for c in [_default_choice()] if c is not None]
     for run_id, (dataset, _, label) in live.items():
         record = records.get(run_id)
-        quality = _run_quality(record) if record is not None else Quality()
-        arch = compact_architecture(record.model_config) if record is not None else ""
-        choices.append(ModelChoice(label, "live", dataset, None, f"live:{run_id}", arch, quality))
+        if record is None:  # not on disk (yet): the playground's label is all there is
+            choices.append(ModelChoice(label, "live", dataset, None, f"live:{run_id}"))
+            continue
+        arch = compact_architecture(record.model_config)
+        choices.append(
+            ModelChoice(record.name, "live", dataset, None, f"live:{run_id}", arch, _run_quality(record))
+        )
     for record in reversed(list(records.values())):
         path = model_path(record.run_id)
         if record.run_id not in live and path.is_file():
