@@ -10,6 +10,7 @@ import streamlit as st
 from nn_core.config import ConfigError
 from nn_core.data.local import DataError
 from ui.datasets import download_panel, show_data_error
+from ui.sweeps.panel import render_sweep_section
 from ui.training import analysis, controls, live, runs, state
 from ui.training import params as tp
 from ui.training import registry as reg
@@ -32,7 +33,7 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     st.subheader("Settings")
     values = controls.render_controls()
-    error = None
+    error = model_config = train_config = None
     try:
         model_config, train_config = tp.build_configs(values)
     except ConfigError as err:
@@ -67,3 +68,6 @@ if view is not None:
         runs.render_compare(workers)
     with tab_files:
         runs.render_files(owner, view)
+
+st.divider()
+render_sweep_section(owner, model_config, train_config)

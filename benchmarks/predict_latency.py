@@ -21,6 +21,7 @@ import torch
 from bench_utils import Summary  # first: puts the repository on sys.path
 from epoch_vs_torch import torch_mlp
 
+from nn_core.model_summary import architecture_string
 from nn_core.network import build_network
 from nn_core.presets import get_preset
 
@@ -64,7 +65,7 @@ def run_preset(name: str, blocks: int = 25, calls: int = 200) -> dict[str, objec
     summaries = {k: Summary.of(v) for k, v in times.items()}
     return {
         "preset": name,
-        "network": "-".join(str(w) for w in (784, *model_config.hidden, 10)),
+        "network": architecture_string(model_config),
         "calls_per_block": calls,
         "summary_us": {
             k: {"fastest": v.fastest * 1e6, "median": v.median * 1e6, "n": v.n} for k, v in summaries.items()

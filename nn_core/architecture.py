@@ -173,6 +173,20 @@ def format_layers(specs: tuple[LayerSpec, ...], default_activation: str = "relu"
     return sep.join(spec.token(default_activation) for spec in specs)
 
 
+def specs_from_dicts(data: Any) -> tuple[LayerSpec, ...]:
+    """Specs from their ``to_dict`` form (a JSON list of dicts, as in a model file's config)."""
+    if not isinstance(data, list | tuple) or not all(isinstance(d, dict) for d in data):
+        raise ConfigError(f"bad ModelConfig: layers must be a list of layer dicts, got {data!r}")
+    return tuple(LayerSpec.from_dict(d) for d in data)
+
+
+def check_layers(specs: tuple[LayerSpec, ...], n_inputs: int, n_classes: int) -> None:
+    """Raise ``ConfigError`` unless ``specs`` are LayerSpecs that fit together (``infer_shapes``)."""
+    if not all(isinstance(spec, LayerSpec) for spec in specs):
+        raise ConfigError("layers must be LayerSpec values (see nn_core.architecture.parse_layers)")
+    infer_shapes(specs, n_inputs, n_classes)
+
+
 def input_shape(specs: tuple[LayerSpec, ...], n_inputs: int = INPUT_SIDE * INPUT_SIDE) -> Shape:
     """(side, side, 1) when any layer needs maps (the inputs must then be a square image), else (n_inputs,)."""
     if not any(spec.spatial for spec in specs):

@@ -25,7 +25,7 @@ class SummaryRow:
 
     position: int
     layer: str  # "conv16x5", "flatten", "dense10 (output)"
-    activation: str  # "relu", ..., "linear", or the output function ("softmax", "sigmoid")
+    activation: str  # "relu", ..., "linear" (none), the output function ("softmax"), or "" (no such step)
     output_shape: tuple[int, ...]  # for one image: (H, W, C) or (F,)
     params: int
     macs: int  # multiply-adds per image
@@ -56,12 +56,13 @@ def summary(config: ModelConfig) -> list[SummaryRow]:
         position = i if config.layers else position + (spec.kind == "dense")
         if spec.kind == "dense" and len(shape) == 3:
             shape = (math.prod(shape),)
-            rows.append(SummaryRow(0, "flatten", "linear", shape, 0, 0))
-        rows.append(SummaryRow(position, spec.name, spec.activation, out, *_cost(spec, shape, out)))
+            rows.append(SummaryRow(0, "flatten", "", shape, 0, 0))
+        act = spec.activation if spec.kind in ("dense", "conv", "batchnorm") else ""
+        rows.append(SummaryRow(position, spec.name, act, out, *_cost(spec, shape, out)))
         shape = out
     n_in = math.prod(shape)
     if len(shape) == 3:
-        rows.append(SummaryRow(0, "flatten", "linear", (n_in,), 0, 0))
+        rows.append(SummaryRow(0, "flatten", "", (n_in,), 0, 0))
     k = config.n_classes
     rows.append(SummaryRow(0, f"dense{k} (output)", config.output, (k,), (n_in + 1) * k, n_in * k))
     return rows

@@ -36,11 +36,13 @@ class Network:
         input_shape: tuple[int, ...] | None = None,
         spec_ends: list[int] | None = None,
         labels: list[str] | None = None,
+        infer_rows: int | None = None,
     ) -> None:
         self.config = config
         self.layers = layers
         self.input_shape = input_shape
         self.spec_ends = spec_ends
+        self.infer_rows = infer_rows  # images per chunk in ``logits`` (None: all at once)
         self.labels = labels if labels is not None else [type(layer).__name__.lower() for layer in layers]
         self.loss = make_loss(config.loss, config.output)
         self._l2_scratch: dict[int, np.ndarray] = {}
@@ -120,7 +122,14 @@ class Network:
         return self.predict_proba(X).argmax(axis=1)
 
     def logits(self, X: np.ndarray) -> np.ndarray:
-        """Logits (n, n_classes) computed without touching the training buffers."""
+        """Logits (n, n_classes) computed without touching the training buffers.
+
+        Networks with conv layers run in chunks of ``infer_rows`` images, so that the unfolded
+        columns of a large batch (4096 images: hundreds of MB) are never made at once.
+        """
+        rows = self.infer_rows
+        if rows is not None and X.shape[0] > rows:
+            return np.concatenate([self.logits(X[s : s + rows]) for s in range(0, X.shape[0], rows)])
         X = self._shaped(X)
         for layer in self.layers:
             X = layer.infer(X)
@@ -197,7 +206,9 @@ def build_network(config: ModelConfig, rng: np.random.Generator) -> Network:
     config.validate()
     if config.layers:
         built = build_spec_layers(config, rng)
-        return Network(config, built.layers, built.input_shape, built.spec_ends, built.labels)
+        return Network(
+            config, built.layers, built.input_shape, built.spec_ends, built.labels, built.infer_rows
+        )
     layers: list[Layer] = []
     labels: list[str] = []
     widths = (config.n_inputs, *config.hidden, config.n_classes)

@@ -43,6 +43,10 @@ class SpecLayers:
     labels: list[str]  # one per layer
     input_shape: tuple[int, ...] | None  # (28, 28, 1) when the inputs must be maps, else None
     spec_ends: list[int]  # per spec, the index of its last layer (its output)
+    infer_rows: int  # images per inference chunk, so no temporary array exceeds INFER_VALUES
+
+
+INFER_VALUES = 2**23  # float32 values (32 MB) in the largest temporary array of one inference chunk
 
 
 def build_spec_layers(config: ModelConfig, rng: np.random.Generator) -> SpecLayers:
@@ -53,6 +57,7 @@ def build_spec_layers(config: ModelConfig, rng: np.random.Generator) -> SpecLaye
     layers: list[Layer] = []
     labels: list[str] = []
     ends: list[int] = []
+    peak = max(math.prod(shape), 1)  # the largest array per image: an output or a conv's columns
 
     def add(layer: Layer, label: str) -> None:
         layers.append(layer)
@@ -68,6 +73,7 @@ def build_spec_layers(config: ModelConfig, rng: np.random.Generator) -> SpecLaye
     for spec, out in zip(specs, shapes, strict=True):
         label = spec.name
         if spec.kind == "conv":
+            peak = max(peak, math.prod(out[:2]) * spec.kernel * spec.kernel * shape[-1])
             W, b = init_conv(spec.kernel, shape[-1], spec.filters, config.init, rng)
             add(Conv2D(W, b, spec.stride, spec.padding, input_grad=trainable_before()), label)
             add_activation(spec.activation)
@@ -85,10 +91,12 @@ def build_spec_layers(config: ModelConfig, rng: np.random.Generator) -> SpecLaye
         else:
             add((MapDropout if len(shape) == 3 else Dropout)(spec.rate, rng), label)
         ends.append(len(layers) - 1)
+        peak = max(peak, math.prod(out))
         shape = out
     if len(shape) == 3:
         add(Flatten(), "flatten")
     W, b = init_dense(math.prod(shape), config.n_classes, config.init, rng)
     add(Dense(W, b, input_grad=trainable_before()), f"dense{config.n_classes}")
     spatial = input_shape(specs, config.n_inputs)
-    return SpecLayers(layers, labels, spatial if len(spatial) == 3 else None, ends)
+    rows = max(16, INFER_VALUES // peak)
+    return SpecLayers(layers, labels, spatial if len(spatial) == 3 else None, ends, rows)

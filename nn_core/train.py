@@ -136,7 +136,8 @@ class Trainer:
     def run_epoch(self, on_batch: BatchCallback | None = None) -> EpochMetrics:
         """Train one epoch over a fresh shuffle and return its record (also kept in ``history``)."""
         cfg, net = self.config, self.network
-        self._snapshot = net.get_weights()  # parameters and batch-norm statistics
+        for name, value in {**net.params(), **net.state()}.items():  # batch-norm statistics too
+            np.copyto(self._snapshot[name], value)
         self._snapshot_step = self.step
         self._in_epoch = True
         X = self.X

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from nn_core.experiment import load_training_data  # noqa: E402
 from nn_core.presets import get_preset  # noqa: E402
-from nn_core.store.default_model import CARD_PATH, SHIPPED_PATH  # noqa: E402
+from nn_core.store.default_model import CARD_PATH, SHIPPED_PATH, same_architecture  # noqa: E402
 from nn_core.store.default_training import PRESET, train_default_model  # noqa: E402
 from nn_core.store.model_file import SavedModel, load_model, save_model  # noqa: E402
 from nn_core.train import EpochMetrics, Trainer  # noqa: E402
@@ -58,7 +58,7 @@ def main() -> int:
 
     if args.source is not None:
         model = load_model(args.source)
-        if model.network.config != preset.model:
+        if not same_architecture(model.network.config, preset.model):
             print(f"{args.source} is not the '{PRESET}' preset's architecture", file=sys.stderr)
             return 1
     else:

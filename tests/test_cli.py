@@ -7,23 +7,28 @@ Each class is a bright bar at its own place on a noisy field, so a few epochs le
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import hashlib
 import io
 import json
+import shlex
 import struct
 import subprocess
 import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from nn_core.architecture import format_layers
 from nn_core.cli.main import DownloadProgress, main
+from nn_core.config import ModelConfig, TrainConfig
 from nn_core.data import checksums
 from nn_core.data.local import to_float
 from nn_core.data.registry import DATASETS, SPLIT_FILES, DatasetInfo
@@ -353,6 +358,109 @@ def test_a_corrupt_model_file_gives_a_clear_error(tiny_model, capsys, tmp_path, 
         assert err.count("\n") == 1 and str(path) in err and "error:" in err, err
 
 
+CNN = "conv4x5,maxpool2,conv8x3:linear,bn:relu,maxpool2,dense32,dropout0.1"
+
+
+@pytest.fixture
+def tiny_cnn(tiny, capsys, tmp_path) -> Path:
+    path = tmp_path / "cnn.npz"
+    status, out, err = run(
+        capsys,
+        *("train", "--dataset", TINY, "--layers", CNN, "--optimizer", "adam", "--lr", "0.003"),
+        *("--epochs", "4", "--batch-size", "32", "--val-fraction", "0.2", "--save", str(path)),
+    )
+    assert status == 0, err
+    assert out.startswith(
+        "preset fast on Tiny bars: conv4x5-maxpool2-conv8x3:linear-bn:relu-maxpool2-dense32-dropout0.1-10 relu,"
+    )
+    return path
+
+
+def test_train_with_layers_learns_and_saves_the_specs(tiny_cnn, capsys):
+    saved = load_model(tiny_cnn)
+    config, train = saved.network.config, saved.train_config
+    assert format_layers(config.layers) == CNN and config.hidden == () and config.dropout == 0.0
+    assert (train.optimizer, train.lr, train.batch_size, train.epochs) == ("adam", 0.003, 32, 4)
+    assert len(saved.history) == 4 and saved.history[-1].train_loss < saved.history[0].train_loss
+    assert set(saved.network.state()) == {"4.mean", "4.var"}
+
+
+def test_evaluate_predict_and_summary_read_a_cnn_model(tiny, tiny_cnn, capsys, tmp_path):
+    status, out, err = run(capsys, "evaluate", "--model", str(tiny_cnn), "--json")
+    assert status == 0, err
+    (result,) = json_lines(out)
+    images, labels = tiny["t10k-images-idx3-ubyte.gz"], tiny["t10k-labels-idx1-ubyte.gz"]
+    network = load_model(tiny_cnn).network
+    assert result["test_accuracy"] == pytest.approx(np.mean(network.predict(to_float(images)) == labels))
+    assert result["test_accuracy"] > 0.5  # chance is 0.1
+    status, out, err = run(capsys, "evaluate", "--model", str(tiny_cnn))
+    assert status == 0 and "conv4x5-maxpool2-" in out.splitlines()[0]
+    png = tmp_path / "one.png"
+    write_digit_png(png, dark_on_light=True)
+    status, out, err = run(capsys, "predict", "--model", str(tiny_cnn), str(png), "--json")
+    assert status == 0, err
+    (r,) = json_lines(out)
+    assert sum(r["probabilities"]) == pytest.approx(1.0, abs=1e-5)
+    status, out, err = run(capsys, "summary", "--model", str(tiny_cnn))
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "conv4x5-maxpool2-conv8x3:linear-bn:relu-maxpool2-dense32-dropout0.1-10"
+    assert f"{network.n_params():,} parameters" in lines[-1]
+
+
+def test_summary_of_layers_preset_and_hidden(capsys):
+    status, out, err = run(capsys, "summary", "--layers", "conv16x5,maxpool2,conv32x5,maxpool2,dense128")
+    assert status == 0 and err == ""
+    assert (
+        "(24, 24, 16)" in out
+        and "dense10 (output)" in out
+        and out.splitlines()[-1].startswith("80,202 parameters")
+    )
+    status, out, _ = run(capsys, "summary", "--layers", "dense64:tanh", "--activation", "sigmoid", "--json")
+    (result,) = json_lines(out)
+    assert result["architecture"] == "dense64:tanh-10" and result["params"] == 785 * 64 + 65 * 10
+    assert [row["layer"] for row in result["layers"]] == ["dense64", "dense10 (output)"]
+    status, out, _ = run(capsys, "summary", "--hidden", "256,128")
+    assert status == 0 and out.splitlines()[0] == "784-256-128-10"
+    for name in PRESETS:
+        status, out, err = run(capsys, "summary", "--preset", name)
+        assert status == 0, (name, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--layers", "conv16x5,pool2"], "layer 2 ('pool2'): not a layer"),
+        (
+            ["train", "--layers", "conv16x5,maxpool2,conv32x5,maxpool2,conv32x5"],
+            "layer 5 (conv32x5): a 5x5 kernel does not fit a 4x4 map",
+        ),
+        (["train", "--layers", "dense32", "--hidden", "32"], "give --layers or --hidden, not both"),
+        (["summary", "--layers", "conv999x3"], "layer 1 (conv999x3): a conv layer takes 1 to 256 filters"),
+        (["summary", "--layers", "dense8:swish"], "unknown activation 'swish'"),
+        (["summary"], "one of the arguments --layers --hidden --preset --model is required"),
+    ],
+)
+def test_bad_layer_specs_exit_2_with_the_reason(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.setenv("DIGIT_LAB_DATA", str(tmp_path))
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert "usage: python -m nn_core" in err and message in err and "Traceback" not in err
+
+
+def test_activation_flag_applies_to_a_layer_preset(tiny, capsys, tmp_path):
+    path = tmp_path / "lenet.npz"
+    status, _, err = run(
+        capsys,
+        *("train", "--preset", "lenet", "--dataset", TINY, "--epochs", "1", "--activation", "relu"),
+        *("--train-size", "100", "--save", str(path), "--json"),
+    )
+    assert status == 0, err
+    layers = load_model(path).network.config.layers
+    assert [s.kind for s in layers] == [s.kind for s in PRESETS["lenet"].model.layers]
+    assert {s.activation for s in layers if s.kind in ("conv", "dense")} == {"relu"}
+
+
 def test_a_diverging_learning_rate_stops_with_advice(tiny, capsys, tmp_path):
     path = tmp_path / "never.npz"
     status, out, err = run(
@@ -518,3 +626,190 @@ def test_predict_says_how_to_restore_a_missing_default_model(capsys, tmp_path, m
     status, out, err = run(capsys, "predict", str(seven))
     assert status == 1
     assert "default model file is missing" in err and "build_default_model" in err and "--model" in err
+
+
+# ----- settings flags from the schema, --config, and the command line of a run ---------------------
+
+
+def parsed_configs(*argv: str):
+    """The configs ``train`` would run with for ``argv`` (parsed and validated, nothing trained)."""
+    from nn_core.cli.main import build_parser
+    from nn_core.cli.train import configs_from_args
+
+    return configs_from_args(build_parser().parse_args(["train", *argv]))
+
+
+def test_help_lists_every_setting_grouped_like_the_playground(capsys):
+    from nn_core.settings import GROUPS, all_settings
+
+    status, out, _ = run(capsys, "train", "--help")
+    assert status == 0
+    starts = [out.index(f"\n{group.lower()} settings:") for group in GROUPS]
+    assert starts == sorted(starts)  # the panels' order
+    for s in all_settings():
+        where = out.index(f"\n  --{s.flag}")
+        section = max(i for i, start in enumerate(starts) if start < where)
+        assert GROUPS[section] == s.group, s.flag
+    for flag in ("--schedule", "--momentum", "--weight-decay", "--dropout", "--init", "--loss", "--elastic"):
+        assert flag in out
+    assert "Range: above 0 and at most 100." in out  # --lr's declared range
+
+
+def test_every_setting_has_a_flag_and_per_layer_activations():
+    model, train = parsed_configs(
+        *("--hidden", "48,24", "--activation", "tanh,leaky_relu", "--init", "xavier", "--output", "sigmoid"),
+        *("--loss", "mse", "--dropout", "0.3", "--leaky-slope", "0.1", "--optimizer", "momentum"),
+        *(
+            "--momentum",
+            "0.8",
+            "--schedule",
+            "step",
+            "--step-epochs",
+            "2",
+            "--gamma",
+            "0.7",
+            "--decay",
+            "0.01",
+        ),
+        *(
+            "--weight-decay",
+            "1e-4",
+            "--augment",
+            "--elastic",
+            "--train-size",
+            "5000",
+            "--val-fraction",
+            "0.2",
+        ),
+        *(
+            "--seed",
+            "11",
+            "--epochs",
+            "4",
+            "--batch-size",
+            "16",
+            "--lr",
+            "0.02",
+            "--dataset",
+            "fashion-mnist",
+        ),
+    )
+    assert model == ModelConfig(
+        hidden=(48, 24),
+        activations=("tanh", "leaky_relu"),
+        output="sigmoid",
+        loss="mse",
+        init="xavier",
+        dropout=0.3,
+        leaky_slope=0.1,
+    )
+    assert train == TrainConfig(
+        dataset="fashion-mnist",
+        epochs=4,
+        batch_size=16,
+        optimizer="momentum",
+        lr=0.02,
+        momentum=0.8,
+        weight_decay=1e-4,
+        schedule="step",
+        decay=0.01,
+        step_epochs=2,
+        gamma=0.7,
+        augment=True,
+        elastic=True,
+        train_size=5000,
+        val_fraction=0.2,
+        seed=11,
+    )
+    model, _ = parsed_configs("--preset", "nielsen", "--hidden", "20,10,5")  # same activation everywhere
+    assert model.activations == ("sigmoid",) * 3
+    model, _ = parsed_configs("--preset", "nielsen", "--activation", "relu,tanh")  # keeps the widths
+    assert model.hidden == (30, 25) and model.activations == ("relu", "tanh")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--hidden", "32,16", "--activation", "relu,tanh,relu"], "one activation per hidden layer"),
+        (["--activation", "relu,swish"], "unknown activation 'swish'"),
+        (["--momentum", "1"], "momentum must be in [0, 1)"),
+        (["--dropout", "1", "--gamma", "0.5"], "dropout must be in [0, 1)"),
+        (["--schedule", "warmup"], "invalid choice"),
+        (["--preset", "fast", "--config", "x.json"], "not allowed with argument"),
+        (["--config", "no-such-file.npz"], "no such file"),
+        (["--config", "lr=fast&opt=adam"], "lr=fast"),
+    ],
+)
+def test_bad_settings_and_sources_give_status_2(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, "train", *argv)
+    assert status == 2 and out == "" and message in err and "Traceback" not in err
+
+
+def _custom_configs():
+    model = ModelConfig(hidden=(40, 20, 10), activations=("tanh", "relu", "leaky_relu"), dropout=0.15)
+    train = TrainConfig(optimizer="adam", lr=0.0007, schedule="inverse", decay=3e-5, val_fraction=1 / 7)
+    return model, dataclasses.replace(train, weight_decay=2e-5, train_size=1234, seed=99, epochs=3)
+
+
+@pytest.mark.parametrize("name", [*PRESETS, "custom"])
+def test_the_command_line_of_a_run_repeats_its_configs_exactly(name):
+    from nn_core.cli.flags import command_line
+
+    model, train = _custom_configs() if name == "custom" else (PRESETS[name].model, PRESETS[name].train)
+    words = shlex.split(command_line(model, train, multiline=True).replace("\\\n", " "))
+    assert words[:4] == ["python", "-m", "nn_core", "train"]
+    assert parsed_configs(*words[4:]) == (model, train)
+
+
+def test_a_playground_link_gives_the_playground_s_configs():
+    from ui.training import params as tp
+
+    values = {**tp.DEFAULTS, "hidden": (300, 100), "activations": ("tanh", "relu"), "optimizer": "nesterov"}
+    values.update(lr=0.16, schedule="cosine", weight_decay=3e-4, dropout=0.25, augment=True, elastic=True)
+    values.update(train_size=60_000, val_fraction=0.15, seed=1234, dataset="fashion-mnist", preset="best")
+    expected = tp.build_configs(values)
+    query = urlencode({**tp.values_to_params(values), "owner": "0123456789abcdef"})
+    for link in (f"http://localhost:8501/training?{query}", query):
+        assert parsed_configs("--config", link) == expected
+    model, train = parsed_configs("--config", query, "--lr", "0.01", "--activation", "sigmoid")
+    assert train.lr == 0.01 and model.activations == ("sigmoid", "sigmoid")  # flags override the link
+    assert dataclasses.replace(train, lr=expected[1].lr) == expected[1]
+
+
+def test_a_model_file_run_folder_or_json_gives_its_configs(tiny, capsys, tmp_path):
+    path = tmp_path / "m.npz"
+    status, _, err = train_tiny(
+        capsys, "--preset", "nielsen", "--hidden", "24,12", "--seed", "3", "--save", str(path)
+    )
+    assert status == 0, err
+    saved = load_model(path)
+    configs = (saved.network.config, saved.train_config)
+    assert parsed_configs("--config", str(path)) == configs
+    folder = tmp_path / "run"
+    folder.mkdir()
+    meta = {"model_config": configs[0].to_dict(), "train_config": configs[1].to_dict(), "status": "finished"}
+    (folder / "run.json").write_text(json.dumps(meta))
+    assert parsed_configs("--config", str(folder)) == configs
+    assert parsed_configs("--config", str(folder / "run.json")) == configs
+    model, train = parsed_configs("--config", str(path), "--epochs", "1", "--no-augment")
+    assert model == configs[0] and train == dataclasses.replace(configs[1], epochs=1, augment=False)
+    status, out, err = run(capsys, "train", "--config", str(path), "--epochs", "1")
+    assert status == 0, err
+    assert out.startswith("settings of m.npz on Tiny bars: 784-24-12-10 sigmoid")
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    status, _, err = run(capsys, "train", "--config", str(tmp_path / "bad.json"))
+    assert status == 2 and "model_config and train_config" in err
+
+
+def test_train_from_a_link_keeps_the_json_output(tiny, capsys):
+    from ui.training import params as tp
+
+    query = urlencode(tp.values_to_params({**tp.DEFAULTS, "hidden": (32,), "epochs": 2, "val_fraction": 0.2}))
+    status, out, err = run(
+        capsys, "train", "--config", query, "--dataset", TINY, "--train-size", "0", "--json"
+    )
+    assert status == 0, err
+    *epochs, final = json_lines(out)
+    assert [set(e) for e in epochs] == [RECORD_FIELDS] * 2
+    assert {"test_accuracy", "test_loss", "seconds", "wall_seconds", "epochs", "saved"} <= set(final)

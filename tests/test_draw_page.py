@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
+from nn_core.architecture import parse_layers
 from nn_core.config import ModelConfig
 from nn_core.data.registry import DATASETS
 from nn_core.images.preprocess import preprocess_digit
@@ -177,6 +178,20 @@ def test_look_inside_shows_the_hidden_layers(home, canvas, hidden, activations, 
     assert len(_charts(at)) == charts
     if not hidden:
         assert any("no hidden layer" in i.value for i in at.info)
+
+
+def test_a_cnn_model_predicts_and_look_inside_says_what_it_covers(home, canvas):
+    layers = parse_layers("conv4x5,maxpool2,conv8x3:linear,bn:relu,maxpool2,dense16")
+    network = build_network(ModelConfig(hidden=(), activations=(), layers=layers), np.random.default_rng(4))
+    save_model(home / "models" / "cnn.npz", SavedModel(network))
+    canvas.image = _seven()
+    at = _open()
+    assert not at.exception
+    expected = predict_digit(network, preprocess_digit(canvas.image, invert=False), threshold=0.8)
+    assert expected.headline() in _texts(at)
+    at.toggle(key="draw_look_inside").set_value(True).run()
+    assert not at.exception
+    assert any("conv4x5-maxpool2-conv8x3:linear-bn:relu-maxpool2-dense16-10" in i.value for i in at.info)
 
 
 def test_brush_slider_and_clear_reach_the_canvas(home, saved_network, canvas):

@@ -169,7 +169,10 @@ def test_cnn_round_trip_keeps_layers_conv_weights_and_batchnorm_statistics(tmp_p
             r"do not fit its architecture conv4x5:linear-bn:relu-maxpool2-dropout0.2-dense16-10 "
             r"\(parameter 0.W has shape \(3, 3, 1, 4\), expected \(5, 5, 1, 4\) \(W of layer 0, conv4x5\)\)",
         ),
-        ({"state/1.var": np.ones(5, np.float32)}, r"1.var has shape \(5,\), expected \(4,\) \(var of layer 1, bn\)"),
+        (
+            {"state/1.var": np.ones(5, np.float32)},
+            r"1.var has shape \(5,\), expected \(4,\) \(var of layer 1, bn\)",
+        ),
         ({"state/9.mean": np.ones(4, np.float32)}, "do not fit"),
     ],
 )

@@ -78,12 +78,21 @@ def test_dashes_and_spaces_separate_tokens_too():
         ("conv16x5,pool2", r"layer 2 \('pool2'\): not a layer; write layers as conv16x5"),
         ("dense128:swish", r"layer 1 \(dense128\): unknown activation 'swish'"),
         ("maxpool2:relu", r"layer 1 \(maxpool2:relu\): a maxpool layer takes no activation"),
-        ("conv16x5,maxpool2,conv32x5,maxpool2,conv32x5", r"layer 5 \(conv32x5\): a 5x5 kernel does not fit a 4x4 map; use padding same"),
+        (
+            "conv16x5,maxpool2,conv32x5,maxpool2,conv32x5",
+            r"layer 5 \(conv32x5\): a 5x5 kernel does not fit a 4x4 map; use padding same",
+        ),
         ("conv16x5,conv32x9,conv32x9,conv8x9", r"layer 4 \(conv8x9\): a 9x9 kernel does not fit a 8x8 map"),
         ("dense64,conv8x3", r"layer 2 \(conv8x3\): conv and pooling layers need feature maps"),
         ("conv8x3,maxpool9", r"layer 2 \(maxpool9\): a pooling window must be 2 to 7"),
-        ("conv8x3,maxpool2,maxpool2,maxpool2,maxpool2,bn,avgpool2", r"layer 7 \(avgpool2\): a 2x2 window does not fit a 1x1 map"),
-        (f"conv{MAX_FILTERS + 1}x3", rf"layer 1 \(conv{MAX_FILTERS + 1}x3\): a conv layer takes 1 to {MAX_FILTERS} filters"),
+        (
+            "conv8x3,maxpool2,maxpool2,maxpool2,maxpool2,bn,avgpool2",
+            r"layer 7 \(avgpool2\): a 2x2 window does not fit a 1x1 map",
+        ),
+        (
+            f"conv{MAX_FILTERS + 1}x3",
+            rf"layer 1 \(conv{MAX_FILTERS + 1}x3\): a conv layer takes 1 to {MAX_FILTERS} filters",
+        ),
         ("conv8x11", r"kernel must be 1 to 9"),
         ("conv8x3s5", r"stride must be 1 to 4"),
         ("conv0x3", r"1 to 256 filters, got 0"),
@@ -143,12 +152,14 @@ def test_summary_of_an_mlp_matches_its_network():
     config = ModelConfig(hidden=(256, 128), activations=("relu", "tanh"), dropout=0.2)
     rows = summary(config)
     assert [r.layer for r in rows] == ["dense256", "dropout0.2", "dense128", "dropout0.2", "dense10 (output)"]
-    assert [r.activation for r in rows] == ["relu", "linear", "tanh", "linear", "softmax"]
+    assert [r.activation for r in rows] == ["relu", "", "tanh", "", "softmax"]
     assert totals(rows)[0] == build_network(config, np.random.default_rng(0)).n_params()
 
 
 def test_architecture_string_for_people():
-    assert architecture_string(ModelConfig(hidden=(256, 128), activations=("relu", "relu"))) == "784-256-128-10"
+    assert (
+        architecture_string(ModelConfig(hidden=(256, 128), activations=("relu", "relu"))) == "784-256-128-10"
+    )
     assert architecture_string(ModelConfig(hidden=(), activations=())) == "784-10"
     assert architecture_string(cnn(BENCH)) == "conv16x5-maxpool2-conv32x5-maxpool2-dense128-10"
     assert architecture_string(cnn("conv6x5same,avgpool2,dense84", "tanh")) == (

@@ -119,15 +119,36 @@ def test_l2_decay_applies_to_conv_and_dense_weights_only():
     net.add_l2_grads(0.5)
     np.testing.assert_allclose(conv.dW, 0.5 * conv.W, rtol=1e-6)
     assert net.l2_penalty(0.5) == pytest.approx(
-        0.25 * sum(float((net.params()[k].astype(np.float64) ** 2).sum()) for k in net.weight_names()), rel=1e-5
+        0.25 * sum(float((net.params()[k].astype(np.float64) ** 2).sum()) for k in net.weight_names()),
+        rel=1e-5,
     )
 
 
 def test_structure_labels_and_first_layer_skips_dx():
     net = build_network(cnn("conv4x3,maxpool2,bn,dense8,dropout0.2", n_classes=10), np.random.default_rng(0))
     kinds = [type(layer).__name__ for layer in net.layers]
-    assert kinds == ["Conv2D", "ReLU", "MaxPool2D", "BatchNorm", "Flatten", "Dense", "ReLU", "Dropout", "Dense"]
-    assert net.labels == ["conv4x3", "relu", "maxpool2", "bn", "flatten", "dense8", "relu", "dropout0.2", "dense10"]
+    assert kinds == [
+        "Conv2D",
+        "ReLU",
+        "MaxPool2D",
+        "BatchNorm",
+        "Flatten",
+        "Dense",
+        "ReLU",
+        "Dropout",
+        "Dense",
+    ]
+    assert net.labels == [
+        "conv4x3",
+        "relu",
+        "maxpool2",
+        "bn",
+        "flatten",
+        "dense8",
+        "relu",
+        "dropout0.2",
+        "dense10",
+    ]
     assert net.input_shape == (6, 6, 1) and net.spec_ends == [1, 2, 3, 6, 7]
     assert not net.layers[0].input_grad and net.layers[5].input_grad
     assert net.layers[0].W.shape == (3, 3, 1, 4) and net.layers[5].W.shape == (2 * 2 * 4, 8)
@@ -192,7 +213,9 @@ def test_trainer_runs_a_cnn_without_allocating_in_the_loop():
     X = rng.random((96, 784), dtype=np.float32)
     y = rng.integers(0, 10, 96)
     X[np.arange(96), y * 70] = 8.0  # a bright pixel per class: learnable
-    config = ModelConfig(hidden=(), activations=(), layers=parse_layers("conv4x5,bn,maxpool2,dense16,dropout0.1"))
+    config = ModelConfig(
+        hidden=(), activations=(), layers=parse_layers("conv4x5,bn,maxpool2,dense16,dropout0.1")
+    )
     net = build_network(config, np.random.default_rng(1))
     trainer = Trainer(net, TrainConfig(epochs=6, batch_size=32, optimizer="adam", lr=0.01), X, y)
     first = trainer.run_epoch()
@@ -210,3 +233,16 @@ def test_trainer_runs_a_cnn_without_allocating_in_the_loop():
             continue
         for name, p in layer.params().items():
             assert p.dtype == layer.grads()[name].dtype == np.float32
+
+
+def test_inference_runs_in_chunks_that_bound_memory():
+    config = ModelConfig(
+        hidden=(), activations=(), layers=parse_layers("conv16x5,maxpool2,conv32x5,maxpool2,dense128")
+    )
+    net = build_network(config, np.random.default_rng(0))
+    assert net.infer_rows == 2**23 // (8 * 8 * 5 * 5 * 16)  # the second conv's columns per image
+    X = np.random.default_rng(1).random((10, 784), dtype=np.float32)
+    whole = net.logits(X)
+    net.infer_rows = 3
+    np.testing.assert_allclose(net.logits(X), whole, rtol=1e-5, atol=1e-6)
+    assert net.predict_proba(X).shape == (10, 10)

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from nn_core.architecture import format_layers, infer_shapes
 from nn_core.config import TrainConfig
 from nn_core.experiment import load_training_data, make_trainer, new_network, split_training_data
 from nn_core.presets import PRESETS, get_preset
@@ -34,6 +35,18 @@ def test_classic_presets_match_their_scripts():
     keras = get_preset("keras-dropout")
     assert keras.model.hidden == (512, 256) and keras.model.dropout == 0.2 and keras.train.optimizer == "adam"
     assert get_preset("two-hidden-decay").train.schedule == "inverse"
+
+
+def test_cnn_presets_are_layer_specs_and_lenet_follows_the_paper():
+    for name in ("lenet", "cnn-fast", "cnn-best"):
+        preset = get_preset(name)
+        assert preset.model.layers and any(s.kind == "conv" for s in preset.model.layers)
+    lenet = get_preset("lenet").model
+    assert format_layers(lenet.layers, "tanh") == "conv6x5same,avgpool2,conv16x5,avgpool2,dense120,dense84"
+    shapes = infer_shapes(lenet.layers)
+    assert shapes[:4] == [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16)]  # C1, S2, C3, S4 of LeNet-5
+    assert "0.95%" in get_preset("lenet").reported and "LeCun" in get_preset("lenet").reported
+    assert get_preset("cnn-best").train.augment
 
 
 def test_unknown_preset_lists_the_names():
@@ -69,3 +82,14 @@ def test_fast_preset_reaches_97_percent_in_two_epochs(mnist_root):
     _, test_acc = trainer.evaluate(data.X_test, data.y_test)
     assert len(records) == 2 and records[1].train_loss < records[0].train_loss
     assert test_acc >= 0.97, f"fast preset: {test_acc:.2%} after 2 epochs"
+
+
+@pytest.mark.real_data
+def test_cnn_fast_learns_a_mnist_subset_in_one_epoch(mnist_root):
+    preset = get_preset("cnn-fast")
+    train = TrainConfig(**{**preset.train.to_dict(), "epochs": 1, "train_size": 10_000})
+    data = load_training_data(train, root=mnist_root)
+    trainer = make_trainer(preset.model, train, data)
+    trainer.run_epoch()
+    _, test_acc = trainer.evaluate(data.X_test, data.y_test)
+    assert test_acc >= 0.93, f"cnn-fast on 10,000 images: {test_acc:.2%} after 1 epoch"

@@ -1,14 +1,22 @@
-"""The Training playground page under AppTest: controls to config, presets, URL, invalid input, a run."""
+"""The Training playground page under AppTest: controls to config, presets, URL, invalid input, a run,
+and the command line of a run in the Files tab."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from nn_core.cli.main import build_parser
+from nn_core.cli.train import configs_from_args
+from nn_core.config import ModelConfig, TrainConfig
+from nn_core.network import build_network
 from nn_core.store import runstore
+from nn_core.store.model_file import SavedModel
 from tests.apptest_charts import spec
 from ui.training import registry as reg
 
@@ -184,3 +192,17 @@ def test_divergence_is_shown_with_advice(mnist_root):
     assert "Training diverged" in errors and "too high" in errors and "try" in errors
     assert worker.view().status == "diverged"
     assert not at.button(key="train_resume").disabled  # lower the rate and go on
+
+
+def test_the_files_tab_shows_the_command_line_that_repeats_the_run():
+    owner = "00112233445566aa"
+    model = ModelConfig(hidden=(24, 12), activations=("tanh", "relu"), init="xavier", dropout=0.1)
+    train = TrainConfig(epochs=4, optimizer="adam", lr=0.002, schedule="cosine", seed=5, train_size=3000)
+    saved = SavedModel(build_network(model, np.random.default_rng(0)), train, [], "mnist", None)
+    worker = reg.import_model(owner, "Run 1", saved, "mine.npz")
+    at = _open({"owner": owner})
+    (code,) = [c for c in at.code if c.value.startswith("python -m nn_core train")]
+    assert "--activation tanh,relu" in code.value and "--optimizer adam" in code.value
+    words = shlex.split(code.value.replace("\\\n", " "))
+    args = build_parser().parse_args(words[3:])
+    assert configs_from_args(args) == (worker.record.model_config, worker.record.train_config)

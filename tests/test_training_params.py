@@ -16,7 +16,13 @@ def test_defaults_build_valid_configs():
     assert model.hidden == (128,) and train.train_size == 10_000 and train.seed == 0
 
 
-@pytest.mark.parametrize("name", list(PRESETS))
+def test_the_controls_offer_the_presets_of_dense_layers_only():
+    assert set(tp.UI_PRESETS) == {n for n, p in PRESETS.items() if not p.model.layers}
+    assert {"fast", "best"} <= set(tp.UI_PRESETS) and "lenet" not in tp.UI_PRESETS
+    assert tp.FIELDS["preset"][2] == (tp.CUSTOM, *tp.UI_PRESETS)
+
+
+@pytest.mark.parametrize("name", tp.UI_PRESETS)
 def test_every_preset_round_trips_through_the_controls(name):
     preset = PRESETS[name]
     values = tp.values_from_preset(name, {"dataset": "fashion-mnist"})

@@ -44,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_evaluate_parser(sub)
     add_predict_parser(sub)
+    add_summary_parser(sub)
     add_sweep_parser(sub)
     add_export_parser(sub)
-    add_summary_parser(sub)
     presets = sub.add_parser("presets", help="list the named training presets")
     presets.set_defaults(run=run_presets, parser=presets)
     download = sub.add_parser(

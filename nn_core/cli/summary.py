@@ -39,7 +39,7 @@ def add_summary_parser(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ModelConfig:
     """The model the arguments describe (``ConfigError`` for a bad spec)."""
-    from nn_core.cli.train import hidden_widths
+    from nn_core.cli.flags import hidden_widths
 
     activation = args.activation or "relu"
     if args.layers is not None:

@@ -1,6 +1,8 @@
 """The ``train`` subcommand: a preset's configs, overridden by flags, trained with a line per epoch.
 
-Without ``--preset`` a run starts from ``fast``. ``--json`` turns the output into JSON Lines: one
+Without ``--preset`` a run starts from ``fast``; ``--config`` starts from a run's settings instead
+(a model file, a run folder, a JSON file or a playground link). The setting flags are generated
+from the settings schema (``nn_core.cli.flags``). ``--json`` turns the output into JSON Lines: one
 object per epoch with the ``EpochMetrics`` fields, then a final object with the test accuracy and the
 total training time (the sum of the epochs' ``seconds``; ``wall_seconds`` adds data loading,
 validation and augmentation). Ctrl-C stops between or inside an epoch: the network goes back to the
@@ -17,26 +19,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nn_core.activations import ACTIVATIONS
 from nn_core.architecture import GRAMMAR_HELP, parse_layers
 from nn_core.cli.common import CommandError, describe_model, download_hint, json_line
+from nn_core.cli.flags import add_setting_flags, apply_flags, load_config_source
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data.registry import DATASETS
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
-from nn_core.optimizers import OPTIMIZERS
 from nn_core.presets import PRESETS
 from nn_core.store.model_file import SavedModel, save_model
 from nn_core.store.paths import models_dir
 from nn_core.train import EpochMetrics, Trainer, TrainingDiverged
 
 DEFAULT_SAVE = ""  # the value of a bare --save: a new file in models_dir()
+DEFAULT_PRESET = "fast"
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train a network, one line per epoch",
-        description="Train a network from a preset; every flag given overrides the preset's value.",
+        description="Train a network from a preset (default: fast) or from the settings of --config; "
+        "every setting flag given overrides the value it starts from.",
     )
     add_config_arguments(p)
     p.add_argument(
@@ -52,108 +55,91 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     """The flags that make a run's configuration (shared by ``train`` and ``sweep``)."""
-    p.add_argument(
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
         "--preset",
         choices=list(PRESETS),
-        default="fast",
         metavar="NAME",
         help=f"starting point: {', '.join(PRESETS)} (default: fast; see the presets command)",
     )
-    p.add_argument("--dataset", choices=list(DATASETS))
-    p.add_argument("--epochs", type=int, metavar="N")
-    p.add_argument("--lr", type=float, metavar="X", help="initial learning rate")
-    p.add_argument("--batch-size", type=int, metavar="B")
-    p.add_argument(
-        "--hidden",
-        type=hidden_widths,
-        metavar="W1,W2",
-        help="hidden-layer widths, e.g. 256,128 (an empty string for none); all use --activation",
+    start.add_argument(
+        "--config",
+        metavar="SOURCE",
+        help="start from a run's settings: a model file (.npz), a run folder or its run.json, a JSON file "
+        "with model_config and train_config, or the playground's shared link (in quotes)",
     )
+    add_setting_flags(p)
     p.add_argument(
         "--layers",
         metavar="SPEC",
-        help=f"hidden layers of any kind instead of --hidden, e.g. {GRAMMAR_HELP}; "
-        "the output layer is added (see the summary command)",
-    )
-    p.add_argument(
-        "--activation",
-        choices=ACTIVATIONS,
-        help="activation of every hidden layer (with --layers: of those without one; default relu)",
-    )
-    p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument(
-        "--augment", action=argparse.BooleanOptionalAction, help="random shifts, rotations and scaling"
-    )
-    p.add_argument("--seed", type=int, metavar="S")
-    p.add_argument("--train-size", type=int, metavar="N", help="train on a random subset of N images")
-    p.add_argument(
-        "--val-fraction", type=float, metavar="F", help="share of training images held out (0 to 0.5)"
+        help=f"hidden layers of any kind instead of --hidden, e.g. {GRAMMAR_HELP}; layers without an "
+        "activation suffix take --activation (default relu); the output layer is added (see the summary command)",
     )
 
 
-def hidden_widths(text: str) -> tuple[int, ...]:
-    """Parse "256,128" into (256, 128); "" or "none" gives no hidden layer."""
-    if text.strip().lower() in ("", "none"):
-        return ()
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated widths such as 256,128, got {text!r}"
-        ) from None
+def apply_layers(args: argparse.Namespace, model: ModelConfig) -> ModelConfig:
+    """``model`` with ``--layers`` applied, or a layer preset's dense and conv layers given the one
+    ``--activation``; ``--hidden`` turns a layer preset back into an MLP. Other flags: ``apply_flags``."""
+    layers, hidden = getattr(args, "layers", None), getattr(args, "hidden", None)
+    acts = getattr(args, "activations", None)
+    if layers is not None or (model.layers and hidden is None):
+        if acts is not None and len(acts) > 1:
+            raise ConfigError(
+                "with layers, give one --activation; a layer of its own takes a suffix, e.g. dense128:tanh"
+            )
+        if getattr(args, "dropout", None):
+            raise ConfigError("with layers, dropout is a layer of its own: add dropout0.2 after a layer")
+    if layers is not None:
+        if hidden is not None:
+            raise ConfigError(
+                "give --layers or --hidden, not both (--layers can hold dense layers: dense256,dense128)"
+            )
+        specs = parse_layers(layers, acts[0] if acts else "relu")
+        return dataclasses.replace(model, hidden=(), activations=(), dropout=0.0, layers=specs)
+    if model.layers and hidden is None and acts:  # every dense and conv layer of the preset takes it
+        specs = tuple(
+            dataclasses.replace(s, activation=acts[0]) if s.kind in ("dense", "conv") else s
+            for s in model.layers
+        )
+        return dataclasses.replace(model, layers=specs)
+    if model.layers and hidden is not None:
+        return dataclasses.replace(model, layers=())
+    return model
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
-    """The preset's configs with every given flag applied, validated (``ConfigError`` otherwise)."""
-    preset = PRESETS[args.preset]
-    model = preset.model
-    if args.layers is not None and args.hidden is not None:
-        raise ConfigError(
-            "give --layers or --hidden, not both (--layers can hold dense layers: dense256,dense128)"
-        )
-    if args.layers is not None:
-        specs = parse_layers(args.layers, args.activation or "relu")
-        model = dataclasses.replace(model, hidden=(), activations=(), dropout=0.0, layers=specs)
-    elif model.layers and args.hidden is None:
-        if args.activation is not None:  # every dense and conv layer of the preset takes it
-            specs = tuple(
-                dataclasses.replace(s, activation=args.activation) if s.kind in ("dense", "conv") else s
-                for s in model.layers
-            )
-            model = dataclasses.replace(model, layers=specs)
+    """The preset's (or ``--config``'s) configs with every given flag applied, validated."""
+    if args.config is not None:
+        model, train = load_config_source(args.config)
     else:
-        hidden = model.hidden if args.hidden is None else args.hidden
-        activation = args.activation or (model.activations[0] if model.activations else "relu")
-        if args.hidden is not None or args.activation is not None:
-            model = dataclasses.replace(
-                model, hidden=hidden, activations=(activation,) * len(hidden), layers=()
-            )
-    flags = {
-        "dataset": args.dataset,
-        "epochs": args.epochs,
-        "lr": args.lr,
-        "batch_size": args.batch_size,
-        "optimizer": args.optimizer,
-        "augment": args.augment,
-        "seed": args.seed,
-        "train_size": args.train_size,
-        "val_fraction": args.val_fraction,
-    }
-    train = dataclasses.replace(preset.train, **{k: v for k, v in flags.items() if v is not None})
+        preset = PRESETS[args.preset or DEFAULT_PRESET]
+        model, train = preset.model, preset.train
+    model, train = apply_flags(args, apply_layers(args, model), train)
     model.validate()
     train.validate()
     return model, train
 
 
+def _source(args: argparse.Namespace) -> tuple[str, str]:
+    """What the run starts from: a phrase for the header line and a word for the saved file's name."""
+    if args.config is None:
+        name = args.preset or DEFAULT_PRESET
+        return f"preset {name}", name
+    path = Path(args.config)
+    shown = path.name if "=" not in args.config else "a playground link"
+    return f"settings of {shown}", "config"
+
+
 def run_train(args: argparse.Namespace) -> int:
     model_config, train_config = configs_from_args(args)
-    save_path = _save_path(args.save, args.preset, train_config.dataset)
+    source, stem = _source(args)
+    save_path = _save_path(args.save, stem, train_config.dataset)
     wall_start = time.perf_counter()
     with download_hint(train_config.dataset):
         data = load_training_data(train_config)
     trainer = make_trainer(model_config, train_config, data)
     report = JsonReport() if args.json else TextReport()
-    report.start(args.preset, model_config, train_config, data)
+    report.start(source, model_config, train_config, data)
     interrupted = False
     try:
         while trainer.epoch < train_config.epochs:
@@ -213,10 +199,10 @@ def _best_val_acc(history: list[EpochMetrics]) -> float | None:
 class TextReport:
     """Human output: a header, one aligned line per epoch, then the test result."""
 
-    def start(self, preset: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
+    def start(self, source: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
         self.progress = sys.stderr.isatty()
         title = DATASETS[train.dataset].title
-        print(f"preset {preset} on {title}: {describe_model(model)}")
+        print(f"{source} on {title}: {describe_model(model)}")
         schedule = "" if train.schedule == "constant" else f", {train.schedule} schedule"
         print(
             f"{train.optimizer} lr {train.lr:g}{schedule}, batch {train.batch_size}, {train.epochs} epochs"
@@ -281,7 +267,7 @@ class TextReport:
 class JsonReport(TextReport):
     """JSON Lines on stdout: one object per epoch, then the summary; nothing else on stdout."""
 
-    def start(self, preset: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
+    def start(self, source: str, model: ModelConfig, train: TrainConfig, data: TrainingData) -> None:
         self.progress = False
 
     def epoch(self, r: EpochMetrics, total: int) -> None:

@@ -34,8 +34,8 @@ def _describe(settings: dict[str, Any]) -> str:
     return ", ".join(f"{k}={text(v)}" for k, v in settings.items())
 
 
-def create_sweep(points: list[SweepPoint], owner: str) -> dict[str, Any]:
-    """Store one ready run per point and the sweep's record; returns the record."""
+def create_sweep(points: list[SweepPoint], owner: str, source: str = "sweep") -> dict[str, Any]:
+    """Store one ready run per point (``source`` marks them as a sweep's) and the sweep's record."""
     sweep_id = new_id()
     runs = []
     for i, point in enumerate(points, 1):
@@ -45,7 +45,7 @@ def create_sweep(points: list[SweepPoint], owner: str) -> dict[str, Any]:
             if point.seed != points[0].seed or len({p.seed for p in points}) > 1
             else ""
         )
-        record = RunRecord(run_id, owner, name, point.model, point.train, created_at=now_iso())
+        record = RunRecord(run_id, owner, name, point.model, point.train, source=source, created_at=now_iso())
         save_run(record)
         runs.append({"run_id": run_id, "settings": _jsonable(point.settings), "seed": point.seed})
     sweep = {

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nn_core.config import ModelConfig
 from nn_core.presets import get_preset
 from nn_core.store.model_file import ModelFileError, SavedModel, load_model
 
@@ -30,6 +31,13 @@ class DefaultModelError(RuntimeError):
 def default_model_path() -> Path:
     """Where the shipped default model lives (inside the package)."""
     return SHIPPED_PATH
+
+
+def same_architecture(a: ModelConfig, b: ModelConfig) -> bool:
+    """True when both configs build the same network (fields a layer stack ignores are not compared)."""
+    shared = ("n_inputs", "n_classes", "output", "loss", "layers")
+    mlp = () if a.layers else ("hidden", "activations", "dropout", "leaky_slope")
+    return all(getattr(a, f) == getattr(b, f) for f in (*shared, *mlp))
 
 
 def default_model_card(path: Path | None = None) -> dict[str, Any]:
@@ -55,8 +63,7 @@ def load_default_model(path: Path | None = None) -> SavedModel:
         model = load_model(path)
     except (ModelFileError, OSError) as err:
         raise DefaultModelError(f"The default model file is damaged ({err}): {REBUILD_HINT}.") from None
-    expected = get_preset(PRESET).model
-    if model.network.config != expected:
+    if not same_architecture(model.network.config, get_preset(PRESET).model):
         raise DefaultModelError(
             f"The default model file holds another architecture than the '{PRESET}' preset: {REBUILD_HINT}."
         )

@@ -4,6 +4,8 @@
 widget has its own key ``train_w_<name>``; when Streamlit drops a widget's state (a page switch,
 a hidden widget) it is restored from the canonical values, so nothing is lost. Choosing a preset,
 adding or removing a layer, or opening a URL rewrites the values and clears the widget keys.
+Each widget takes its choices, range and help from the setting declared on the config field
+(``nn_core.settings``); only its label, layout and step are chosen here.
 """
 
 from __future__ import annotations
@@ -12,14 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from nn_core.activations import ACTIVATIONS
-from nn_core.config import MAX_HIDDEN_LAYERS, MAX_WIDTH
-from nn_core.init import INITS
-from nn_core.losses import LOSSES, OUTPUTS
-from nn_core.optimizers import OPTIMIZERS
+from nn_core.config import MAX_HIDDEN_LAYERS
 from nn_core.presets import PRESETS
-from nn_core.schedules import SCHEDULES
-from ui.datasets import DATASET_NAMES, dataset_title
+from nn_core.settings import get_setting
+from ui.datasets import dataset_title
 from ui.training import params as tp
 
 VALUES = "train_values"
@@ -120,9 +118,31 @@ def _restore(name: str, value: Any) -> str:
     return key
 
 
-def _select(name: str, text: str, options: tuple, help: str, format_func: Any = label) -> Any:
+def _select(name: str, text: str, format_func: Any = label) -> Any:
+    spec = get_setting(name)
     key = _restore(name, values()[name])
-    return st.selectbox(text, options, key=key, help=help, format_func=format_func)
+    return st.selectbox(text, spec.choices, key=key, help=spec.help, format_func=format_func)
+
+
+def _number(name: str, text: str, box: Any = st, **kwargs: Any) -> Any:
+    """A number input over the setting's span (``kwargs``: step, format)."""
+    spec = get_setting(name)
+    lo, hi = spec.span
+    cast = int if spec.kind == "int" else float
+    key = _restore(name, values()[name])
+    return box.number_input(text, cast(lo), cast(hi), key=key, help=spec.help, **kwargs)
+
+
+def _log_slider(name: str, text: str) -> Any:
+    """A slider over the setting's log-scale grid."""
+    spec = get_setting(name)
+    key = _restore(name, values()[name])
+    return st.select_slider(text, spec.grid, key=key, format_func=lambda v: f"{v:g}", help=spec.help)
+
+
+def _checkbox(name: str, text: str, box: Any = st, **kwargs: Any) -> Any:
+    key = _restore(name, values()[name])
+    return box.checkbox(text, key=key, help=get_setting(name).help, **kwargs)
 
 
 def render_controls() -> dict[str, Any]:
@@ -141,36 +161,15 @@ def render_controls() -> dict[str, Any]:
     )
     if tp.preset_modified(vals):
         st.caption(f"Settings changed since choosing the preset *{vals['preset']}*.")
-    _select(
-        "dataset",
-        "Dataset",
-        DATASET_NAMES,
-        "MNIST: handwritten digits. Fashion-MNIST: 28x28 photos of clothing, same size, harder.",
-        format_func=dataset_title,
-    )
+    _select("dataset", "Dataset", format_func=dataset_title)
     with st.expander("Network", expanded=True, icon=":material/hub:"):
         _layers(vals)
         left, right = st.columns(2)
         with left:
-            _select(
-                "init",
-                "Initialisation",
-                INITS,
-                "How the first weights are drawn. He suits ReLU, Xavier suits sigmoid and tanh; standard normal is the classic textbook choice and often too large.",
-            )
+            _select("init", "Initialisation")
         with right:
-            _select(
-                "output",
-                "Output layer",
-                OUTPUTS,
-                "Softmax gives probabilities that sum to 1 (use with cross-entropy). Sigmoid scores each class on its own (use with MSE).",
-            )
-        _select(
-            "loss",
-            "Loss",
-            LOSSES,
-            "Cross-entropy (needs softmax) is the standard for classification. Mean squared error is the classic textbook cost, slower to learn.",
-        )
+            _select("output", "Output layer")
+        _select("loss", "Loss")
     with st.expander("Optimisation", expanded=True, icon=":material/speed:"):
         _optimisation(vals)
     with st.expander("Data", expanded=True, icon=":material/dataset:"):
@@ -182,11 +181,9 @@ def render_controls() -> dict[str, Any]:
 
 
 def _layers(vals: dict[str, Any]) -> None:
-    st.markdown(
-        "**Hidden layers**",
-        help="Each hidden layer: its width (number of units, 16 to 1024 is typical) and its activation "
-        "function. More and wider layers fit better but train slower.",
-    )
+    widths, acts = get_setting("hidden"), get_setting("activations")
+    st.markdown("**Hidden layers**", help=f"{widths.help} {acts.help}")
+    lo, hi = widths.span
     head = st.columns([0.5, 2, 2, 0.9])
     head[1].caption("width")
     head[2].caption("activation")
@@ -195,8 +192,8 @@ def _layers(vals: dict[str, Any]) -> None:
         c_num.markdown(f"**{i + 1}**")
         c_width.number_input(
             f"Layer {i + 1} width",
-            1,
-            MAX_WIDTH,
+            int(lo),
+            int(hi),
             key=_restore(f"width_{i}", int(width)),
             step=16,
             label_visibility="collapsed",
@@ -204,7 +201,7 @@ def _layers(vals: dict[str, Any]) -> None:
         )
         c_act.selectbox(
             f"Layer {i + 1} activation",
-            ACTIVATIONS,
+            acts.choices,
             key=_restore(f"act_{i}", act),
             format_func=label,
             label_visibility="collapsed",
@@ -229,140 +226,47 @@ def _layers(vals: dict[str, Any]) -> None:
 def _optimisation(vals: dict[str, Any]) -> None:
     left, right = st.columns(2)
     with left:
-        opt = _select(
-            "optimizer",
-            "Optimizer",
-            OPTIMIZERS,
-            "SGD takes plain gradient steps; momentum and Nesterov smooth them (lr 0.01-0.1); RMSprop and Adam adapt the step per weight (lr 0.0003-0.003).",
-        )
+        opt = _select("optimizer", "Optimizer")
     with right:
         if opt in ("momentum", "nesterov"):
-            st.number_input(
-                "Momentum",
-                0.0,
-                0.99,
-                key=_restore("momentum", vals["momentum"]),
-                step=0.05,
-                format="%.2f",
-                help="How much of the previous step is kept: 0.9 is standard, 0 is plain SGD.",
-            )
-    st.select_slider(
-        "Learning rate (log scale)",
-        tp.LR_OPTIONS,
-        key=_restore("lr", vals["lr"]),
-        format_func=lambda v: f"{v:g}",
-        help="Step size. Too high diverges, too low crawls. SGD/momentum: 0.01-0.2; Adam/RMSprop: 0.0003-0.003.",
-    )
+            _number("momentum", "Momentum", step=0.05, format="%.2f")
+    _log_slider("lr", "Learning rate (log scale)")
     left, right = st.columns(2)
     with left:
-        sched = _select(
-            "schedule",
-            "Schedule",
-            SCHEDULES,
-            "How the learning rate changes: constant; inverse: lr/(1 + decay x step); step: times gamma every few epochs; cosine: smoothly down to 0 by the last epoch.",
-        )
+        sched = _select("schedule", "Schedule")
     with right:
         if sched == "inverse":
-            st.select_slider(
-                "Decay",
-                tp.DECAY_OPTIONS,
-                key=_restore("decay", vals["decay"]),
-                format_func=lambda v: f"{v:g}",
-                help="lr / (1 + decay x batches seen): 1e-4 halves the rate after 10,000 batches.",
-            )
+            _log_slider("decay", "Decay")
         elif sched == "step":
-            st.number_input(
-                "Every (epochs)",
-                1,
-                1000,
-                key=_restore("step_epochs", vals["step_epochs"]),
-                help="Multiply the rate by gamma every this many epochs.",
-            )
+            _number("step_epochs", "Every (epochs)")
     if sched == "step":
-        st.number_input(
-            "Gamma",
-            0.05,
-            1.0,
-            key=_restore("gamma", vals["gamma"]),
-            step=0.05,
-            format="%.2f",
-            help="Factor applied at each step: 0.5 halves the rate.",
-        )
+        _number("gamma", "Gamma", step=0.05, format="%.2f")
     left, right = st.columns(2)
-    with left:
-        st.number_input(
-            "Batch size",
-            1,
-            tp.FULL_TRAIN,
-            key=_restore("batch_size", vals["batch_size"]),
-            step=32,
-            help="Examples per weight update: 1 is online learning, 32-256 is usual, the training-set size or more is full-batch descent.",
-        )
-    with right:
-        st.number_input(
-            "Epochs",
-            1,
-            10_000,
-            key=_restore("epochs", vals["epochs"]),
-            help="Passes over the training set: 3-20 is plenty for MNIST with a good rate.",
-        )
+    _number("batch_size", "Batch size", left, step=32)
+    _number("epochs", "Epochs", right)
 
 
 def _data(vals: dict[str, Any]) -> None:
+    spec = get_setting("train_size")
+    lo, hi = spec.span
     st.slider(
         "Training subset",
-        1000,
-        tp.FULL_TRAIN,
+        int(lo),
+        int(hi),
         key=_restore("train_size", vals["train_size"]),
-        step=1000,
-        help="Train on only this many of the 60,000 images (validation included): 2,000-10,000 for quick "
-        "experiments, 60,000 for the best model.",
+        step=spec.step,
+        help=spec.help,
     )
     left, right = st.columns(2)
-    left.number_input(
-        "Validation fraction",
-        0.0,
-        0.5,
-        key=_restore("val_fraction", vals["val_fraction"]),
-        step=0.05,
-        format="%.3f",
-        help="Share of the subset held out to measure generalisation while training: 0.1 is usual, 0 for none.",
-    )
-    right.number_input(
-        "Seed",
-        0,
-        2**31 - 1,
-        key=_restore("seed", vals["seed"]),
-        help="Fixes the initial weights, the subset and the shuffling: the same seed gives the same start, "
-        "so settings can be compared fairly.",
-    )
+    _number("val_fraction", "Validation fraction", left, step=0.05, format="%.3f")
+    _number("seed", "Seed", right)
     left, right = st.columns(2)
-    left.checkbox(
-        "Augment",
-        key=_restore("augment", vals["augment"]),
-        help="Randomly shift, rotate and scale the training images each epoch: better generalisation, needs more epochs.",
-    )
-    right.checkbox(
-        "Elastic",
-        key=_restore("elastic", vals["elastic"]),
-        disabled=not st.session_state[_wkey("augment")],
-        help="Add elastic distortions as well (slower); only with augmentation.",
-    )
+    _checkbox("augment", "Augment", left)
+    _checkbox("elastic", "Elastic", right, disabled=not st.session_state[_wkey("augment")])
 
 
 def _regularisation(vals: dict[str, Any]) -> None:
-    st.select_slider(
-        "L2 weight decay",
-        tp.L2_OPTIONS,
-        key=_restore("weight_decay", vals["weight_decay"]),
-        format_func=lambda v: f"{v:g}",
-        help="Penalty on large weights against over-fitting: 1e-5 to 1e-3 is typical, 0 turns it off.",
-    )
-    st.slider(
-        "Dropout",
-        0.0,
-        0.8,
-        key=_restore("dropout", vals["dropout"]),
-        step=0.05,
-        help="Fraction of hidden units switched off at random while training: 0.2-0.5 against over-fitting, 0 for none.",
-    )
+    _log_slider("weight_decay", "L2 weight decay")
+    spec = get_setting("dropout")
+    lo, hi = spec.span
+    st.slider("Dropout", lo, hi, key=_restore("dropout", vals["dropout"]), step=0.05, help=spec.help)

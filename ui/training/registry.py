@@ -106,8 +106,8 @@ def owner_workers(owner: str) -> list[RunWorker]:
         for folder in root.iterdir():
             if folder.name not in known and (folder / RUN_FILE).is_file():
                 get_worker(folder.name, owner)  # parses each run file once per process
-    with _REGISTRY_LOCK:
-        workers = [w for w in _REGISTRY.values() if w.record.owner == owner]
+    with _REGISTRY_LOCK:  # a sweep's runs train in worker processes and are shown by the sweep section
+        workers = [w for w in _REGISTRY.values() if w.record.owner == owner and w.record.source != "sweep"]
     return sorted(workers, key=lambda w: (w.record.created_at, w.record.run_id))
 
 

@@ -3,13 +3,14 @@
 Compare: choose runs and a metric; their curves are drawn on one chart. Files: download the
 selected run's model as ``.npz`` (the same file the run keeps on disk), upload a model file back
 (it becomes a run, viewable and trainable), copy a run's settings into the controls, delete a
-run.
+run, and read the command line that repeats the run in a terminal.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from nn_core.cli.flags import command_line
 from nn_core.store.runstore import model_path
 from ui.export_buttons import export_buttons
 from ui.training import figures as tf
@@ -136,3 +137,22 @@ def render_files(owner: str, view: RunView) -> None:
             args=(owner,),
             help="A model file downloaded from Digit Lab; it is added as a new run you can analyse and train further.",
         )
+    render_command(view)
+
+
+def render_command(view: RunView) -> None:
+    """The ``python -m nn_core train`` command with every setting of the run, ready to copy."""
+    st.markdown(
+        "**Command line**",
+        help="Trains the same network with the same settings and seed in a terminal, from the project "
+        "folder. Add `--save` to keep the model, `--json` for machine-readable output.",
+    )
+    st.code(
+        command_line(view.model_config, view.train_config, multiline=True),
+        language="bash",
+        wrap_lines=True,
+    )
+    st.caption(
+        "A learning rate changed during the run appears with its new value. "
+        "`--config` reads a downloaded model file or a shared link as well."
+    )

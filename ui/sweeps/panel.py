@@ -1,0 +1,177 @@
+"""The Training page's sweep section: choose settings and values, start, follow, stop, open a run.
+
+Runs of a sweep train in worker processes through the server-wide queue (``ui.sweeps.service``);
+the section polls their files once a second while any is queued or running.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from nn_core.config import ConfigError, ModelConfig, TrainConfig
+from nn_core.jobs.executors import ExecutorError, max_running
+from nn_core.jobs.sweep import MAX_SETTINGS, SweepPoint, expand, parse_vary
+from nn_core.store.runstore import RunStoreError
+from ui.model_choices import set_current_model
+from ui.sweeps import figures
+from ui.sweeps.service import is_active, owner_sweeps, resume_sweep, start_sweep, stop_sweep, sweep_state
+
+POLL_SECONDS = 1.0
+SELECTED = "sweep_selected"
+MESSAGE = "sweep_message"
+DEFAULT_VALUES = {
+    "lr": "0.01,0.03,0.1",
+    "batch_size": "32,128",
+    "hidden": "64,128,256-128",
+    "optimizer": "sgd,momentum,adam",
+    "momentum": "0.5,0.9",
+    "weight_decay": "1e-5..1e-3",
+    "dropout": "0,0.2",
+    "epochs": "3,6",
+    "augment": "false,true",
+    "init": "xavier,he",
+    "schedule": "constant,cosine",
+}
+HELP = "Comma-separated values (hidden layers as 256-128), or low..high for a range (log-spaced for lr and weight decay)."
+
+
+def _start(owner: str, points: list[SweepPoint]) -> None:
+    try:
+        sweep = start_sweep(owner, points)
+    except (ConfigError, ExecutorError, RunStoreError, OSError) as err:
+        st.session_state[MESSAGE] = ("error", f"The sweep could not start: {err}")
+        return
+    st.session_state[SELECTED] = sweep["sweep_id"]
+    st.session_state[MESSAGE] = ("success", f"Sweep started: {len(points)} runs queued.")
+
+
+def _stop(sweep: dict[str, Any]) -> None:
+    count = stop_sweep(sweep)
+    st.session_state[MESSAGE] = ("success", f"Sweep stopped ({count} runs cancelled or stopping).")
+
+
+def _resume(sweep: dict[str, Any]) -> None:
+    count = resume_sweep(sweep)
+    st.session_state[MESSAGE] = (
+        "success",
+        f"{count} unfinished runs queued again; each goes on from its last epoch.",
+    )
+
+
+def _open_on_draw_page(label: str) -> None:
+    set_current_model(label)
+
+
+def _planner(model_config: ModelConfig, train_config: TrainConfig) -> list[SweepPoint] | None:
+    names = st.multiselect(
+        f"Settings to vary (up to {MAX_SETTINGS})",
+        list(DEFAULT_VALUES),
+        default=["lr", "batch_size"],
+        max_selections=MAX_SETTINGS,
+        key="sweep_settings",
+    )
+    texts = {
+        name: st.text_input(f"Values of {name}", DEFAULT_VALUES[name], key=f"sweep_values_{name}", help=HELP)
+        for name in names
+    }
+    a, b, c = st.columns(3)
+    mode = a.radio("Combinations", ("grid", "random"), horizontal=True, key="sweep_mode")
+    n_random = b.number_input("Random runs", 1, 50, 8, key="sweep_random", disabled=mode == "grid")
+    seeds = c.number_input(
+        "Seeds", 1, 5, 1, key="sweep_seeds", help="Repeat each combination with other seeds."
+    )
+    try:
+        varies = [parse_vary(f"{name}={text}") for name, text in texts.items()]
+        points = expand(
+            model_config,
+            train_config,
+            varies,
+            seeds=int(seeds),
+            random_runs=int(n_random) if mode == "random" else 0,
+        )
+    except ConfigError as err:
+        st.error(f"This sweep cannot run: {err}.", icon=":material/block:")
+        return None
+    st.caption(
+        f"{len(points)} runs of {train_config.epochs} epochs each, the other settings as on the left; "
+        f"at most {max_running()} train at once, and other people's runs take turns with yours."
+    )
+    return points
+
+
+def render_sweep_section(
+    owner: str, model_config: ModelConfig | None, train_config: TrainConfig | None
+) -> None:
+    """The whole section: planner (when the settings on the left are valid), then the chosen sweep."""
+    st.subheader("Sweeps")
+    with st.expander("Start a sweep: train many variations of the settings on the left"):
+        if model_config is None or train_config is None:
+            st.info("Fix the settings on the left first: a sweep varies them.")
+        else:
+            points = _planner(model_config, train_config)
+            st.button(
+                "Start sweep",
+                icon=":material/play_arrow:",
+                disabled=points is None,
+                on_click=_start,
+                args=(owner, points or []),
+                key="sweep_start",
+            )
+    kind, text = st.session_state.pop(MESSAGE, (None, ""))
+    if kind == "error":
+        st.error(text, icon=":material/error:")
+    elif kind:
+        st.success(text, icon=":material/check_circle:")
+    sweeps = owner_sweeps(owner)
+    if not sweeps:
+        st.caption("No sweeps yet. A sweep trains every combination of a few settings and compares them.")
+        return
+    by_id = {s["sweep_id"]: s for s in sweeps}
+    if st.session_state.get(SELECTED) not in by_id:
+        st.session_state[SELECTED] = sweeps[0]["sweep_id"]
+    chosen = st.selectbox(
+        "Sweep",
+        list(by_id),
+        format_func=lambda i: f"{i} · {len(by_id[i]['runs'])} runs",
+        key=SELECTED,
+    )
+    _sweep_view(by_id[chosen])
+
+
+def _sweep_view(sweep: dict[str, Any]) -> None:
+    active = is_active(sweep_state(sweep))
+
+    @st.fragment(run_every=POLL_SECONDS if active else None)
+    def live() -> None:
+        states = sweep_state(sweep)
+        names = list(sweep["runs"][0]["settings"]) if sweep["runs"] else []
+        done = sum(s.status not in ("queued", "running") for s in states)
+        st.progress(done / max(len(states), 1), text=f"{done} of {len(states)} runs done")
+        st.table(figures.sweep_rows(states))
+        if is_active(states):
+            st.button(
+                "Stop the sweep", icon=":material/stop:", on_click=_stop, args=(sweep,), key="sweep_stop"
+            )
+        left, right = st.columns(2)
+        if len(names) == 2:
+            left.plotly_chart(figures.heatmap_figure(states, names[0], names[1]), key="sweep_heatmap")
+        elif len(names) >= 3:
+            left.plotly_chart(figures.parallel_figure(states, names), key="sweep_parallel")
+        right.plotly_chart(figures.loss_curves_figure(states), key="sweep_losses")
+        best = figures.best_state(states)
+        if best is not None and best.record is not None:
+            label = f"{best.record.name} (saved run)"
+            st.markdown(
+                f"Best so far: **{best.record.name}** ({figures.score(best):.2%} best validation accuracy)."
+            )
+            if st.button(
+                "Predict with the best run on the Draw page", icon=":material/draw:", key="sweep_open_best"
+            ):
+                _open_on_draw_page(label)
+                st.switch_page("app_pages/draw.py")
+        if active and not is_active(states):
+            st.rerun()  # the sweep just ended: redraw the page once without polling
+
+    live()
