@@ -185,7 +185,7 @@ def test_a_cnn_model_predicts_and_look_inside_says_what_it_covers(home, canvas):
     network = build_network(ModelConfig(hidden=(), activations=(), layers=layers), np.random.default_rng(4))
     save_model(home / "models" / "cnn.npz", SavedModel(network))
     canvas.image = _seven()
-    at = _open()
+    at = _choose(_open(), _file_key(home / "models" / "cnn.npz"))
     assert not at.exception
     expected = predict_digit(network, preprocess_digit(canvas.image, invert=False), threshold=0.8)
     assert expected.headline() in _texts(at)
