@@ -6,7 +6,8 @@ Trains the ``default`` preset on the 60,000 MNIST training digits with drawing-l
 (``nn_core.store.default_training``), printing one line per epoch with the MNIST test accuracy, and
 writes the model atomically to ``--out`` (the packaged file unless told). ``--checkpoints`` also keeps
 every epoch's model there; ``--from`` skips training and installs a model trained earlier with this
-script (a checkpoint, say), measuring it afresh. MNIST is read through the data layer (``DIGIT_LAB_DATA``; downloaded if
+script (a checkpoint, say), measuring it afresh; ``--fine-tune-from`` runs only the second phase on a
+first-phase model (the checkpoint of its last epoch). MNIST is read through the data layer (``DIGIT_LAB_DATA``; downloaded if
 missing). Run it with one BLAS thread on a shared machine: ``OMP_NUM_THREADS=1``.
 """
 
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from nn_core.experiment import load_training_data  # noqa: E402
 from nn_core.presets import get_preset  # noqa: E402
 from nn_core.store.default_model import CARD_PATH, SHIPPED_PATH, same_architecture  # noqa: E402
-from nn_core.store.default_training import PRESET, train_default_model  # noqa: E402
+from nn_core.store.default_training import PRESET, fine_tune, train_default_model  # noqa: E402
 from nn_core.store.model_file import SavedModel, load_model, save_model  # noqa: E402
 from nn_core.train import EpochMetrics, Trainer  # noqa: E402
 
@@ -56,11 +57,14 @@ def main() -> int:
             model = SavedModel(trainer.network, trainer.config, list(trainer.history), trainer.config.dataset)
             save_model(args.checkpoints / f"epoch-{record.epoch:02d}.npz", model)
 
-    if args.source is not None:
-        model = load_model(args.source)
+    if args.source is not None or args.fine_tune_from is not None:
+        given = args.source or args.fine_tune_from
+        model = load_model(given)
         if not same_architecture(model.network.config, preset.model):
-            print(f"{args.source} is not the '{PRESET}' preset's architecture", file=sys.stderr)
+            print(f"{given} is not the '{PRESET}' preset's architecture", file=sys.stderr)
             return 1
+        if args.fine_tune_from is not None:
+            model = fine_tune(model, data, on_epoch=on_epoch)
     else:
         model = train_default_model(data=data, epochs=args.epochs, on_epoch=on_epoch)
     test_acc = float((model.network.predict(data.X_test) == data.y_test).mean())

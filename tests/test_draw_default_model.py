@@ -19,7 +19,13 @@ from nn_core.store.default_model import (
     load_default_model,
     same_architecture,
 )
-from nn_core.store.default_training import PRESET, drawing_augment, train_default_model
+from nn_core.store.default_training import (
+    FINE_TUNE_LR,
+    PRESET,
+    drawing_augment,
+    fine_tune,
+    train_default_model,
+)
 from nn_core.store.model_file import SavedModel, save_model
 
 MAX_BYTES = 1_000_000
@@ -108,16 +114,27 @@ def test_drawing_augment_changes_most_digits_and_keeps_some():
     assert 0 < same.sum() < len(same) // 2  # about 15% kept as they are
 
 
-def test_the_recipe_trains_the_preset_and_reports_each_epoch():
+def test_the_recipe_trains_the_preset_then_fine_tunes_and_reports_each_epoch():
     seen: list[tuple[int, float]] = []
     progress: list[float] = []
     model = train_default_model(
         progress=lambda f, m: progress.append(f),
         data=_tiny_data(),
         epochs=2,
+        fine_tune_epochs=1,
         on_epoch=lambda trainer, record, acc: seen.append((record.epoch, acc)),
     )
     assert same_architecture(model.network.config, get_preset(PRESET).model)
-    assert model.train_config.epochs == 2 and model.train_config.augment  # the preset's config, recorded
-    assert [e for e, _ in seen] == [1, 2] and len(model.history) == 2
+    assert model.train_config.epochs == 3 and model.train_config.augment  # the preset's config, recorded
+    assert [e for e, _ in seen] == [1, 2, 3] and [r.epoch for r in model.history] == [1, 2, 3]
+    assert model.history[-1].lr == pytest.approx(FINE_TUNE_LR)
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+
+
+def test_fine_tuning_a_first_phase_checkpoint_continues_its_history():
+    first = train_default_model(data=_tiny_data(), epochs=1, fine_tune_epochs=0)
+    assert len(first.history) == 1
+    before = first.network.get_weights()
+    tuned = fine_tune(first, _tiny_data(), epochs=1)
+    assert len(tuned.history) == 2 and tuned.train_config.epochs == 2
+    assert any(not np.array_equal(before[k], v) for k, v in tuned.network.get_weights().items())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 SIDE = 28
-MAX_STEPS = 2.0  # largest |amount|: two dilation or erosion steps
+MAX_STEPS = 4.0  # largest |amount|: four dilation or erosion steps
 
 
 def _neighbour_reduce(images: np.ndarray, square: bool, op: np.ufunc) -> np.ndarray:
@@ -59,7 +59,7 @@ def change_stroke_width(images: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     images : ndarray of shape (n, 784) or (n, 28, 28), float32 in [0, 1], bright ink on dark
-    amounts : ndarray of shape (n,), each in [-2, 2]; 0 leaves the image as it is
+    amounts : ndarray of shape (n,), each in [-4, 4]; 0 leaves the image as it is
 
     Returns
     -------
