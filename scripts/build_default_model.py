@@ -41,6 +41,12 @@ def main() -> int:
     parser.add_argument(
         "--from", dest="source", type=Path, help="install this model file instead of training"
     )
+    parser.add_argument(
+        "--fine-tune-from",
+        type=Path,
+        metavar="FILE",
+        help="skip the first phase: fine-tune this first-phase model (a checkpoint of its last epoch)",
+    )
     args = parser.parse_args()
     preset = get_preset(PRESET)
     print(f"preset {PRESET}: {preset.description}", flush=True)
