@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.diagram.panel import diagram_panel
 from ui.draw.digits import add_digit_buttons, my_digits_section, show_added_message
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
@@ -54,6 +55,10 @@ def predict_section(model: ModelChoice) -> None:
             prediction = prediction_panel(network, given.digit, names)
             if model.dataset in ("mnist", ""):  # My digits holds digits, not clothes
                 add_digit_buttons(given.digit, prediction.top, owner)
+    if given.digit is not None:
+        with st.container(border=True, key="draw_diagram_box"):
+            st.markdown("**The network, lit by your drawing**")
+            diagram_panel(network, given.digit, names, key="draw_diagram")
     if given.digit is not None and st.toggle(
         "Look inside the network",
         key="draw_look_inside",

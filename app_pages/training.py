@@ -9,6 +9,7 @@ import streamlit as st
 
 from nn_core.config import ConfigError
 from nn_core.data.local import DataError
+from nn_core.store.runstore import RunStoreError
 from ui.datasets import download_panel, show_data_error
 from ui.sweeps.panel import render_sweep_section
 from ui.training import analysis, controls, live, runs, state
@@ -47,26 +48,31 @@ with left:
     state.share_panel(values)
 state.mirror_to_url(values, owner)
 
-workers = reg.owner_workers(owner)
+try:
+    workers = reg.owner_workers(owner)
+except RunStoreError as err:
+    st.error(str(err), icon=":material/folder_off:")
+    workers = []
 state.register_models(workers)
 with right:
     data_ready = download_panel(values["dataset"], key="train_download_data")
     view = live.render_run_panel(
         owner, workers, can_start=data_ready and error is None, planned_epochs=int(values["epochs"])
     )
+    runs.render_damaged(owner, reg.owner_damaged(owner))
 
 if view is not None:
     st.divider()
     tab_analysis, tab_compare, tab_files = st.tabs(["Test-set analysis", "Compare runs", "Files and sharing"])
-    with tab_analysis:
+    with tab_analysis, runs.contained(f"The analysis of {view.name}"):
         worker = reg.get_worker(view.run_id, owner)
         try:
             analysis.render_analysis(view, worker.snapshot() if worker else None)
         except DataError as err:
             show_data_error(err)
-    with tab_compare:
+    with tab_compare, runs.contained("The comparison"):
         runs.render_compare(workers)
-    with tab_files:
+    with tab_files, runs.contained(f"The files of {view.name}"):
         runs.render_files(owner, view)
 
 st.divider()

@@ -30,7 +30,12 @@ from nn_core.presets import PRESETS, Preset  # noqa: E402
 
 def describe(preset: Preset) -> str:
     m, t = preset.model, preset.train
-    acts = {s.activation for s in m.layers if s.kind in ("dense", "conv")} if m.layers else set(m.activations)
+    acts = (
+        {s.activation for s in m.layers if s.kind in ("dense", "conv", "batchnorm")}
+        if m.layers
+        else set(m.activations)
+    )
+    acts.discard("linear")
     parts = [
         architecture_string(m),
         "/".join(sorted(acts)),

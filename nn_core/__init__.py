@@ -7,7 +7,9 @@ links), ``architecture`` (layer specs and their grammar: ``conv16x5,maxpool2,den
 ``pooling``, ``normalization``, ``spec_layers`` (specs to layers), ``activations``, ``losses``,
 ``init``, ``network`` (build_network),
 ``optimizers``, ``schedules``, ``train`` (Trainer, the per-epoch generator), ``metrics``,
-``presets`` and ``experiment`` (configs to a ready trainer). Around it, one subpackage per part:
+``presets``, ``experiment`` (configs to a ready trainer), ``fields`` (type-checked configs from
+untrusted JSON) and ``memory`` (a run's estimated memory against the budget). Around it, one
+subpackage per part:
 
 - ``data``: the dataset registry, local IDX files, downloads, checksums, statistics;
 - ``images``: drawing/photo preprocessing, augmentation, canvas-style rendering;
@@ -24,6 +26,7 @@ from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data import DataError, ensure_dataset, load_split
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
 from nn_core.images import preprocess_digit, preprocess_file
+from nn_core.memory import MemoryBudgetError, check_run, estimate_run
 from nn_core.metrics import accuracy, confusion_matrix
 from nn_core.model_summary import architecture_string, summary, summary_text
 from nn_core.network import Network, build_network
@@ -36,6 +39,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "EpochMetrics",
+    "MemoryBudgetError",
     "LayerSpec",
     "ModelConfig",
     "ModelFileError",
@@ -48,9 +52,11 @@ __all__ = [
     "accuracy",
     "architecture_string",
     "build_network",
+    "check_run",
     "confusion_matrix",
     "early_stopping",
     "ensure_dataset",
+    "estimate_run",
     "format_layers",
     "get_preset",
     "load_model",

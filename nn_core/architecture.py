@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from nn_core.activations import ACTIVATIONS
 from nn_core.config import MAX_WIDTH, ConfigError
+from nn_core.fields import FieldTypeError
+from nn_core.layer_spec import LayerSpec
 
 LAYER_KINDS = ("dense", "conv", "maxpool", "avgpool", "batchnorm", "dropout")
 PADDINGS = ("valid", "same")
@@ -49,66 +50,6 @@ MAX_LAYER_PARAMS = MAX_WIDTH * MAX_WIDTH  # weights and biases of one layer
 MAX_TOTAL_PARAMS = 8 * MAX_WIDTH * MAX_WIDTH
 
 Shape = tuple[int, ...]  # (H, W, C) for feature maps, (F,) for vectors
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One hidden layer. Fields a kind does not use keep their defaults.
-
-    kind : "dense" | "conv" | "maxpool" | "avgpool" | "batchnorm" | "dropout"
-    units : dense width; filters : conv output channels; kernel : conv kernel side (square);
-    stride : conv stride (pooling strides equal their size); padding : conv "valid" or "same";
-    activation : after a dense, conv or batchnorm layer (one of ``LAYER_ACTIVATIONS``);
-    size : pooling window side; rate : dropout rate in (0, 1).
-    """
-
-    kind: str
-    units: int = 0
-    filters: int = 0
-    kernel: int = 0
-    stride: int = 1
-    padding: str = "valid"
-    activation: str = "linear"
-    size: int = 0
-    rate: float = 0.0
-
-    @property
-    def spatial(self) -> bool:
-        """True for layers that need feature maps (conv and pooling)."""
-        return self.kind in ("conv", "maxpool", "avgpool")
-
-    @property
-    def name(self) -> str:
-        """The token without an activation suffix: "conv16x5", "maxpool2", "bn", "dense128"."""
-        if self.kind == "dense":
-            return f"dense{self.units}"
-        if self.kind == "conv":
-            stride = f"s{self.stride}" if self.stride != 1 else ""
-            return f"conv{self.filters}x{self.kernel}{stride}{'same' if self.padding == 'same' else ''}"
-        if self.kind in ("maxpool", "avgpool"):
-            return f"{self.kind}{self.size}"
-        if self.kind == "batchnorm":
-            return "bn"
-        return f"dropout{self.rate:g}"
-
-    def token(self, default_activation: str | None = None) -> str:
-        """This layer in the grammar; the activation suffix is left out when it is the default
-        (``default_activation`` for dense and conv, "linear" for batchnorm)."""
-        default = "linear" if self.kind == "batchnorm" else default_activation
-        if self.kind in ("dense", "conv", "batchnorm") and self.activation != default:
-            return f"{self.name}:{self.activation}"
-        return self.name
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LayerSpec:
-        names = set(cls.__dataclass_fields__)
-        try:
-            return cls(**{k: v for k, v in data.items() if k in names})
-        except TypeError as err:
-            raise ConfigError(f"bad layer {data!r}: {err}") from err
 
 
 _TOKEN = re.compile(
@@ -177,7 +118,10 @@ def specs_from_dicts(data: Any) -> tuple[LayerSpec, ...]:
     """Specs from their ``to_dict`` form (a JSON list of dicts, as in a model file's config)."""
     if not isinstance(data, list | tuple) or not all(isinstance(d, dict) for d in data):
         raise ConfigError(f"bad ModelConfig: layers must be a list of layer dicts, got {data!r}")
-    return tuple(LayerSpec.from_dict(d) for d in data)
+    try:
+        return tuple(LayerSpec.from_dict(d, where=f"layers[{i}]") for i, d in enumerate(data))
+    except FieldTypeError as err:
+        raise ConfigError(f"bad ModelConfig: {err}") from err
 
 
 def check_layers(specs: tuple[LayerSpec, ...], n_inputs: int, n_classes: int) -> None:

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from nn_core.activations import ACTIVATIONS
+from nn_core.fields import FieldTypeError, from_plain
 from nn_core.init import INITS
+from nn_core.layer_spec import LayerSpec
 from nn_core.losses import LOSSES, OUTPUTS
 from nn_core.optimizers import OPTIMIZERS
 from nn_core.schedules import SCHEDULES
 from nn_core.settings import DECAY_GRID, L2_GRID, LR_GRID, check_settings, setting
 
-if TYPE_CHECKING:
-    from nn_core.architecture import LayerSpec
-
 MAX_WIDTH = 4096
 MAX_HIDDEN_LAYERS = 8
+MAX_INPUTS = 65_536  # 256 x 256 pixels; MNIST has 784
+MAX_CLASSES = 1_000
 
 
 class ConfigError(ValueError):
@@ -149,6 +150,11 @@ class ModelConfig:
             raise ConfigError("cross-entropy needs a softmax output: choose output 'softmax' or loss 'mse'")
         if self.n_inputs < 1 or self.n_classes < 2:
             raise ConfigError("a model needs at least one input and two classes")
+        if self.n_inputs > MAX_INPUTS or self.n_classes > MAX_CLASSES:
+            raise ConfigError(
+                f"at most {MAX_INPUTS:,} inputs and {MAX_CLASSES:,} classes, "
+                f"got {self.n_inputs:,} inputs and {self.n_classes:,} classes"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
@@ -158,6 +164,8 @@ class ModelConfig:
         """From ``to_dict``'s output; ``layers`` is a list of dicts there (absent in older files)."""
         from nn_core.architecture import specs_from_dicts
 
+        if not isinstance(data, dict):
+            return _from_dict(cls, data)  # refused there with a message naming what it is
         config = _from_dict(cls, {k: v for k, v in data.items() if k != "layers"})
         return dataclasses.replace(config, layers=specs_from_dicts(data.get("layers") or ()))
 
@@ -383,14 +391,10 @@ C = TypeVar("C", ModelConfig, TrainConfig)
 
 
 def _from_dict(cls: type[C], data: dict[str, Any]) -> C:
-    """Build a config from a dict, ignoring unknown keys and turning lists into tuples."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in data.items():
-        if key not in fields:
-            continue
-        kwargs[key] = tuple(value) if isinstance(value, list) else value
+    """Build a config from a dict: unknown keys ignored, lists turned into tuples, every value's type
+    checked against its field (``nn_core.fields``); ``ConfigError`` names the field otherwise.
+    Ranges and choices are checked by ``validate()``."""
     try:
-        return cls(**kwargs)
-    except TypeError as err:
-        raise ConfigError(f"bad {cls.__name__}: {err}") from err
+        return from_plain(cls, data)
+    except FieldTypeError as err:
+        raise ConfigError(str(err)) from err

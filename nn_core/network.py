@@ -18,7 +18,7 @@ from nn_core.init import init_dense
 from nn_core.layers import Dense, Dropout, Layer
 from nn_core.losses import make_loss, output_probabilities
 from nn_core.normalization import BatchNorm
-from nn_core.spec_layers import build_spec_layers
+from nn_core.spec_layers import build_spec_layers, spec_entry_shapes
 
 
 class Network:
@@ -199,6 +199,33 @@ def as_batch(X: np.ndarray, n_inputs: int) -> np.ndarray:
     if X.size % n_inputs:
         raise ValueError(f"input of shape {X.shape} cannot be read as rows of {n_inputs} values")
     return X.reshape(-1, n_inputs)
+
+
+def entry_shapes(config: ModelConfig) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """Name and shape of every parameter and every batch-norm statistic ``build_network(config)``
+    makes, without allocating (model files are checked against them before anything is read)."""
+    config.validate()
+    if config.layers:
+        return spec_entry_shapes(config)
+    return param_shapes(config), {}
+
+
+def param_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every parameter ``build_network(config)`` makes, without allocating.
+
+    Model files are checked against this before anything is built or decompressed.
+    """
+    if config.layers:
+        return spec_entry_shapes(config)[0]
+    shapes: dict[str, tuple[int, ...]] = {}
+    widths = (config.n_inputs, *config.hidden, config.n_classes)
+    index = 0  # position in the layer list, as in build_network
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        shapes[f"{index}.W"], shapes[f"{index}.b"] = (n_in, n_out), (n_out,)
+        index += 1
+        if i < len(config.hidden):
+            index += 2 if config.dropout > 0 else 1  # activation (and dropout)
+    return shapes
 
 
 def build_network(config: ModelConfig, rng: np.random.Generator) -> Network:

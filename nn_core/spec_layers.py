@@ -100,3 +100,43 @@ def build_spec_layers(config: ModelConfig, rng: np.random.Generator) -> SpecLaye
     spatial = input_shape(specs, config.n_inputs)
     rows = max(16, INFER_VALUES // peak)
     return SpecLayers(layers, labels, spatial if len(spatial) == 3 else None, ends, rows)
+
+
+def spec_entry_shapes(config: ModelConfig) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The parameters and batch-norm statistics ``build_spec_layers(config)`` makes, by name and
+    shape, without allocating anything (model files are checked against them before loading).
+
+    Returns (params, state): e.g. ``{"0.W": (5, 5, 1, 16), "0.b": (16,), ...}`` and
+    ``{"3.mean": (16,), "3.var": (16,)}``, keyed by layer position as ``Network.params()`` is.
+    """
+    specs = config.layers
+    shapes = infer_shapes(specs, config.n_inputs, config.n_classes)
+    shape = input_shape(specs, config.n_inputs)
+    params: dict[str, tuple[int, ...]] = {}
+    state: dict[str, tuple[int, ...]] = {}
+    index = 0  # position in the layer list, as build_spec_layers appends
+
+    def after_activation(name: str) -> int:
+        return 1 if name != "linear" else 0
+
+    for spec, out in zip(specs, shapes, strict=True):
+        if spec.kind == "conv":
+            params[f"{index}.W"], params[f"{index}.b"] = (
+                (spec.kernel, spec.kernel, shape[-1], spec.filters),
+                (spec.filters,),
+            )
+            index += 1 + after_activation(spec.activation)
+        elif spec.kind == "dense":
+            index += 1 if len(shape) == 3 else 0  # flatten
+            params[f"{index}.W"], params[f"{index}.b"] = (math.prod(shape), spec.units), (spec.units,)
+            index += 1 + after_activation(spec.activation)
+        elif spec.kind == "batchnorm":
+            params[f"{index}.gamma"] = params[f"{index}.beta"] = (shape[-1],)
+            state[f"{index}.mean"] = state[f"{index}.var"] = (shape[-1],)
+            index += 1 + after_activation(spec.activation)
+        else:  # pooling or dropout: one layer without parameters
+            index += 1
+        shape = out
+    index += 1 if len(shape) == 3 else 0
+    params[f"{index}.W"], params[f"{index}.b"] = (math.prod(shape), config.n_classes), (config.n_classes,)
+    return params, state

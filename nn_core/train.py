@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from nn_core.config import ConfigError, TrainConfig
+from nn_core.fields import FieldTypeError, from_plain
 from nn_core.network import Network
 from nn_core.optimizers import make_optimizer
 from nn_core.schedules import learning_rate
@@ -45,7 +46,13 @@ class EpochMetrics:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EpochMetrics:
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+        """A record from a dict; ``FieldTypeError`` (a ValueError) for a missing or mistyped field."""
+        missing = [
+            f.name for f in dataclasses.fields(cls) if not isinstance(data, dict) or f.name not in data
+        ]
+        if missing:
+            raise FieldTypeError(f"an epoch record lacks {', '.join(missing)}")
+        return from_plain(cls, data, finite=False, where="epoch record")
 
 
 class TrainingDiverged(RuntimeError):

@@ -118,3 +118,16 @@ def test_leaky_relu_slope_is_used():
 def test_unknown_activation_names_the_choices():
     with pytest.raises(ValueError, match="relu, leaky_relu, sigmoid, tanh"):
         make_activation("softplus")
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_feature_maps_keep_their_shape_and_gradient(name, rng):
+    """NHWC maps (n, H, W, C) from a convolution go through unchanged in shape, buffers reused."""
+    layer = make_activation(name)
+    x = away_from_zero(rng, (2, 3, 4, 5))
+    out = layer.forward(x, training=True)
+    assert out.shape == x.shape and out.dtype == np.float32
+    rows = make_activation(name).forward(x.reshape(2, -1))
+    np.testing.assert_array_equal(out.reshape(2, -1), rows)
+    check_layer(layer, x, rng)
+    assert np.shares_memory(out, layer.forward(x[:1], training=True))

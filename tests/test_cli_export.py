@@ -101,8 +101,22 @@ def test_an_output_below_a_plain_file_is_one_line_and_status_1(model_file, tmp_p
 def test_export_runs_as_a_module(model_file, tmp_path):
     out = tmp_path / "m.zip"
     done = subprocess.run(
-        [sys.executable, "-m", "nn_core", "export", "--model", str(model_file), "--format", "numpy", "-o", str(out)],
-        capture_output=True, text=True, timeout=60, cwd=REPO,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "nn_core",
+            "export",
+            "--model",
+            str(model_file),
+            "--format",
+            "numpy",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr
     assert zipfile.is_zipfile(out)

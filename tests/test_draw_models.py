@@ -29,6 +29,7 @@ def test_the_first_choice_is_the_remembered_one_else_the_default_model():
     assert initial_key(keys, "file:/m.npz") == "file:/m.npz"
     assert initial_key(keys, "run:gone") == "default"  # a remembered model that was deleted
     assert initial_key(["live:a1", "file:/m.npz"], None) == "live:a1"
+    assert initial_key(keys, "run:a1") == "live:a1"  # a saved run this session holds live
 
 
 def test_compact_architecture_names_the_layers_that_matter():

@@ -165,14 +165,14 @@ def test_a_drawing_shows_the_networks_answer_and_chart(home, saved_network, canv
 
 @pytest.mark.parametrize(
     ("hidden", "activations", "charts"),
-    [((16,), ("relu",), 3), ((12, 8), ("tanh", "sigmoid"), 3), ((), (), 1)],
+    [((16,), ("relu",), 4), ((12, 8), ("tanh", "sigmoid"), 4), ((), (), 2)],
 )
 def test_look_inside_shows_the_hidden_layers(home, canvas, hidden, activations, charts):
     network = build_network(ModelConfig(hidden=hidden, activations=activations), np.random.default_rng(4))
     save_model(home / "models" / "inside.npz", SavedModel(network))
     canvas.image = _seven()
     at = _choose(_open(), _file_key(home / "models" / "inside.npz"))
-    assert len(_charts(at)) == 1  # off by default: only the probabilities
+    assert len(_charts(at)) == 2  # off by default: the probabilities and the network diagram
     at.toggle(key="draw_look_inside").set_value(True).run()
     assert not at.exception
     assert len(_charts(at)) == charts
@@ -360,3 +360,31 @@ def test_saved_runs_show_their_test_figure_and_a_diverged_run_is_marked(home, ca
     at.session_state["live_models"] = {"run-good-1": ("mnist", lambda: _tiny_network(), "Run 1 · 784-16-10")}
     at.run()
     assert "Run 1 · 784-16-10 · MNIST · 91.2% test" in at.selectbox(key="draw_model").options  # no repeats
+
+
+def test_a_damaged_my_digits_file_is_kept_aside_for_a_new_set(home, saved_network, canvas):
+    """The damaged-file message never suggests unsafe loading; the page offers to keep a copy."""
+    import io
+
+    path = digitset_path(OWNER)
+    path.parent.mkdir(parents=True)
+    pickled = io.BytesIO()
+    np.savez(
+        pickled, format=np.array("digit-lab-digits"), version=np.array(1), images=np.array([{}], dtype=object)
+    )
+    path.write_bytes(pickled.getvalue())
+    canvas.image = _seven()
+    at = _open()
+    assert not at.exception
+    errors = "\n".join(e.value for e in at.error)
+    assert "damaged" in errors and "Keep a copy" in errors
+    assert "pickle" not in errors.lower() and "unsafe" not in errors.lower()
+    assert str(home) not in errors  # no server path on the page
+    at.button(key="draw_digits_set_aside").click().run()
+    assert not at.exception
+    (copy,) = path.parent.glob(f"{OWNER}.damaged-*.npz")
+    assert copy.read_bytes() == pickled.getvalue() and not path.exists()
+    assert any("kept as a copy" in s.value for s in at.success)
+    assert any("No digits yet" in i.value for i in at.info)
+    at.button(key="draw_add_7").click().run()
+    assert load_digits(path).labels.tolist() == [7]

@@ -75,17 +75,25 @@ def test_onnx_matches_the_engine_on_1000_mnist_test_images(ort, mnist_model, mni
 def random_network(activations: tuple[str, ...], output: str = "softmax", dropout: float = 0.0):
     loss = "cross_entropy" if output == "softmax" else "mse"
     config = ModelConfig(
-        hidden=(24,) * len(activations), activations=activations, output=output, loss=loss,
-        dropout=dropout, leaky_slope=0.2, init="xavier",
-    )  # fmt: skip
+        hidden=(24,) * len(activations),
+        activations=activations,
+        output=output,
+        loss=loss,
+        dropout=dropout,
+        leaky_slope=0.2,
+        init="xavier",
+    )
     return build_network(config, np.random.default_rng(len(activations)))
 
 
 @pytest.mark.parametrize(
     ("activations", "output"),
-    [(("relu", "leaky_relu", "sigmoid", "tanh"), "softmax"), (("relu", "leaky_relu", "sigmoid", "tanh"), "sigmoid"),
-     ((), "softmax")],
-)  # fmt: skip
+    [
+        (("relu", "leaky_relu", "sigmoid", "tanh"), "softmax"),
+        (("relu", "leaky_relu", "sigmoid", "tanh"), "sigmoid"),
+        ((), "softmax"),
+    ],
+)
 def test_onnx_handles_every_activation_dropout_and_both_outputs(ort, activations, output):
     network = random_network(activations, output, dropout=0.3)
     pixels = np.random.default_rng(1).random((64, 28, 28), dtype=np.float32)
@@ -128,8 +136,10 @@ def test_numpy_zip_holds_weights_script_and_readme():
     network = random_network(("leaky_relu", "sigmoid"), "sigmoid", dropout=0.2)
     with zipfile.ZipFile(io.BytesIO(to_numpy_zip(network, list("abcdefghij")))) as archive:
         assert sorted(archive.namelist()) == [
-            "digit-lab-model/README.txt", "digit-lab-model/predict.py", "digit-lab-model/weights.npz",
-        ]  # fmt: skip
+            "digit-lab-model/README.txt",
+            "digit-lab-model/predict.py",
+            "digit-lab-model/weights.npz",
+        ]
         assert archive.read("digit-lab-model/predict.py").decode() == predict_script()
         with np.load(io.BytesIO(archive.read("digit-lab-model/weights.npz")), allow_pickle=False) as npz:
             spec = json.loads(str(npz["spec"]))
@@ -200,13 +210,19 @@ def test_the_zips_predict_script_agrees_with_the_cli_on_20_images(mnist_model, m
     script = tmp_path / "unzipped" / "digit-lab-model" / "predict.py"
     args = [str(f) for f in files]
     ours = subprocess.run(
-        [sys.executable, str(script), "--json", *args], capture_output=True, text=True, timeout=120,
+        [sys.executable, str(script), "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     cli = subprocess.run(
         [sys.executable, "-m", "nn_core", "predict", "--model", str(model_file), "--json", *args],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert ours.returncode == cli.returncode == 1, (ours.stderr, cli.stderr)  # the empty sheet
     mine = [json.loads(line) for line in ours.stdout.splitlines()]
     theirs = [json.loads(line) for line in cli.stdout.splitlines()]

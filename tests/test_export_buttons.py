@@ -38,8 +38,11 @@ def home(tmp_path, monkeypatch):
 
 
 def _buttons(at: AppTest, key: str) -> dict[str, object]:
-    return {b.proto.label: b.proto for b in at.get("download_button") if b.proto.id.endswith(f"{key}_export_onnx")
-            or b.proto.id.endswith(f"{key}_export_numpy")}  # fmt: skip
+    return {
+        b.proto.label: b.proto
+        for b in at.get("download_button")
+        if b.proto.id.endswith(f"{key}_export_onnx") or b.proto.id.endswith(f"{key}_export_numpy")
+    }
 
 
 def test_the_draw_page_offers_both_exports_of_the_chosen_model(home):

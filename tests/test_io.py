@@ -167,11 +167,11 @@ def test_cnn_round_trip_keeps_layers_conv_weights_and_batchnorm_statistics(tmp_p
         (
             {"param/0.W": np.zeros((3, 3, 1, 4), np.float32)},
             r"do not fit its architecture conv4x5:linear-bn:relu-maxpool2-dropout0.2-dense16-10 "
-            r"\(parameter 0.W has shape \(3, 3, 1, 4\), expected \(5, 5, 1, 4\) \(W of layer 0, conv4x5\)\)",
+            r"\(parameter 0.W is float32 of shape \(3, 3, 1, 4\), expected float32 of shape \(5, 5, 1, 4\)\)",
         ),
         (
             {"state/1.var": np.ones(5, np.float32)},
-            r"1.var has shape \(5,\), expected \(4,\) \(var of layer 1, bn\)",
+            r"parameter 1.var is float32 of shape \(5,\), expected float32 of shape \(4,\)",
         ),
         ({"state/9.mean": np.ones(4, np.float32)}, "do not fit"),
     ],

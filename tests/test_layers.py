@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nn_core.layers import Dense, Dropout, Layer
+from nn_core.layers import Dense, Dropout, Flatten, Layer
 from tests.gradcheck import check_layer, numerical_gradient, projected, relative_error
 
 
@@ -180,6 +180,35 @@ def test_buffer_grows_for_a_larger_batch_and_keeps_its_dtype():
     assert not np.shares_memory(small, large)
     assert np.shares_memory(layer._buffer("a", 4, 3), large)
     assert layer._buffer("m", 2, 3, dtype=np.bool_).dtype == np.bool_
+
+
+def test_nd_buffer_grows_along_its_batch_axis_and_fills_new_buffers_once():
+    layer = Layer()
+    maps = layer._buffer_nd("maps", (4, 3, 3, 2))
+    assert maps.shape == (4, 3, 3, 2) and maps.dtype == np.float32
+    assert np.shares_memory(layer._buffer_nd("maps", (2, 3, 3, 2)), maps)  # smaller batch: a view
+    assert not np.shares_memory(layer._buffer_nd("maps", (2, 3, 3, 1)), maps)  # other trailing shape
+    cols = layer._buffer_nd("cols", (3, 10), fill=1.0, batch_axis=1)
+    assert cols.shape == (3, 10) and (cols == 1.0).all()
+    cols[:2] = 5.0  # written rows; the last row is never written and keeps the fill
+    again = layer._buffer_nd("cols", (3, 6), fill=1.0, batch_axis=1)
+    assert np.shares_memory(again, cols) and (again[:2] == 5.0).all() and (again[2] == 1.0).all()
+    grown = layer._buffer_nd("cols", (3, 12), fill=1.0, batch_axis=1)
+    assert not np.shares_memory(grown, cols) and (grown == 1.0).all()
+    assert layer._buffer("rows", 3, 2).shape == (3, 2)  # the 2-d helper is the n-d one
+
+
+def test_flatten_is_a_view_both_ways(rng):
+    layer = Flatten()
+    x = rng.standard_normal((3, 4, 5, 2)).astype(np.float32)
+    out = layer.forward(x, training=True)
+    assert out.shape == (3, 40) and np.shares_memory(out, x)
+    np.testing.assert_array_equal(out[1], x[1].ravel())  # NHWC order: (h * W + w) * C + c
+    dy = rng.standard_normal((3, 40)).astype(np.float32)
+    dx = layer.backward(dy)
+    assert dx.shape == x.shape and np.shares_memory(dx, dy) and dx.dtype == np.float32
+    np.testing.assert_array_equal(layer.infer(x), out)
+    assert layer.params() == layer.grads() == {}
 
 
 def test_numerical_gradient_restores_its_input_and_is_exact_on_a_quadratic(rng):

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from nn_core.data.download import ensure_dataset
-from nn_core.data.local import DataError, data_root, dataset_status, load_split
+from nn_core.data.local import DataError, data_root, dataset_status, load_split, unusable_files_error
 from nn_core.data.registry import DATASETS, get_dataset_info
 
 DATASET_NAMES = tuple(DATASETS)
@@ -43,9 +43,11 @@ def download_panel(name: str, key: str) -> bool:
     if all(state == "ok" for state in status.values()):
         return True
     title = dataset_title(name)
-    missing = [f for f, s in status.items() if s != "ok"]
+    if "unreadable" in status.values():  # a download would not help: say which file and what to do
+        show_data_error(unusable_files_error(get_dataset_info(name), data_root() / name, status))
+        return False
     st.warning(
-        f"**{title}** is not on this computer yet ({len(missing)} of 4 files missing or damaged). "
+        f"**{title}** is not on this computer yet ({files_state(status)}). "
         f"It is downloaded once (about {_download_mb(name)} MB), checked and kept in `{data_root() / name}`. "
         "To use files you already have, set the `DIGIT_LAB_DATA` environment variable to their parent folder.",
         icon=":material/download:",
@@ -70,6 +72,19 @@ def download_panel(name: str, key: str) -> bool:
         st.success(f"{title} is ready.")
         return True
     return False
+
+
+def files_state(status: dict[str, str]) -> str:
+    """'t10k-labels-idx1-ubyte.gz is missing' / 'a and b are missing; c is damaged' for the files not ok."""
+    parts = []
+    for state, word in (("missing", "missing"), ("corrupt", "damaged")):
+        names = [f"`{f}`" for f, s in status.items() if s == state]
+        if names:
+            verb = "is" if len(names) == 1 else "are"
+            parts.append(
+                f"{', '.join(names[:-1])}{' and ' if len(names) > 1 else ''}{names[-1]} {verb} {word}"
+            )
+    return "; ".join(parts)
 
 
 def _download_mb(name: str) -> int:

@@ -50,14 +50,26 @@ def export_buttons(
     stem, ready = _file_stem(name), onnx_available()
     left, right = st.columns(2)
     left.download_button(
-        "Download as ONNX", partial(_export, model, "onnx", class_names), file_name=f"{stem}.onnx",
-        mime="application/octet-stream", on_click="ignore", key=f"{key}_export_onnx", disabled=not ready,
-        help=ONNX_HELP if ready else INSTALL, icon="⬇️",
-    )  # fmt: skip
+        "Download as ONNX",
+        partial(_export, model, "onnx", class_names),
+        file_name=f"{stem}.onnx",
+        mime="application/octet-stream",
+        on_click="ignore",
+        key=f"{key}_export_onnx",
+        disabled=not ready,
+        help=ONNX_HELP if ready else INSTALL,
+        icon="⬇️",
+    )
     right.download_button(
-        "Download as NumPy zip", partial(_export, model, "numpy", class_names), file_name=f"{stem}-numpy.zip",
-        mime="application/zip", on_click="ignore", key=f"{key}_export_numpy", help=NUMPY_HELP, icon="⬇️",
-    )  # fmt: skip
+        "Download as NumPy zip",
+        partial(_export, model, "numpy", class_names),
+        file_name=f"{stem}-numpy.zip",
+        mime="application/zip",
+        on_click="ignore",
+        key=f"{key}_export_numpy",
+        help=NUMPY_HELP,
+        icon="⬇️",
+    )
     if not ready:
         st.caption(INSTALL)
 

@@ -30,7 +30,7 @@ from nn_core.store.default_model import (
 )
 from nn_core.store.model_file import ModelFileError, SavedModel, load_model
 from nn_core.store.paths import models_dir
-from nn_core.store.runstore import RunRecord, list_runs, model_path
+from nn_core.store.runstore import RunRecord, RunStoreError, list_runs, model_path
 from ui.model_quality import Quality, from_history, judge
 
 LIVE_KEY = "live_models"  # run id -> (dataset name, function giving a Network snapshot or None, label)
@@ -140,7 +140,10 @@ def model_choices() -> list[ModelChoice]:
     models that never learnt or diverged after all the others."""
     live = st.session_state.get(LIVE_KEY, {})
     owner = st.session_state.get(OWNER_KEY)
-    records = {r.run_id: r for r in list_runs(owner)} if owner else {}
+    try:
+        records = {r.run_id: r for r in list_runs(owner)} if owner else {}
+    except RunStoreError:  # the playground says why; the other models stay usable here
+        records = {}
     choices = [c for c in [_default_choice()] if c is not None]
     for run_id, (dataset, _, label) in live.items():
         record = records.get(run_id)

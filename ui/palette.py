@@ -17,3 +17,7 @@ VAL_COLOR = "#E69F00"
 GOOD_COLOR = "#009E73"
 BAD_COLOR = "#D55E00"
 IMAGE_SCALE = "gray"  # 28x28 digits: white ink on black, as the network sees them
+# the network diagram's dark board: connections that raise / lower the next neuron, the chosen neuron
+RAISE_COLOR = "#56B4E9"  # sky blue
+LOWER_COLOR = "#E69F00"  # orange
+CHOSEN_COLOR = "#F0E442"  # yellow

@@ -5,8 +5,10 @@ Without ``--preset`` a run starts from ``fast``; ``--config`` starts from a run'
 from the settings schema (``nn_core.cli.flags``). ``--json`` turns the output into JSON Lines: one
 object per epoch with the ``EpochMetrics`` fields, then a final object with the test accuracy and the
 total training time (the sum of the epochs' ``seconds``; ``wall_seconds`` adds data loading,
-validation and augmentation). Ctrl-C stops between or inside an epoch: the network goes back to the
-weights of the last finished epoch, is tested and, with ``--save``, saved with those epochs.
+validation and augmentation). Ctrl-C or SIGTERM stops between or inside an epoch: the network goes back
+to the weights of the last finished epoch, is tested and, with ``--save``, saved with those epochs (exit
+status 130). The ``--save`` target is checked before training (``save_target``) and so is the memory
+the run needs (``nn_core.memory``).
 """
 
 from __future__ import annotations
@@ -15,23 +17,23 @@ import argparse
 import dataclasses
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from nn_core.architecture import GRAMMAR_HELP, parse_layers
 from nn_core.cli.common import CommandError, describe_model, download_hint, json_line
 from nn_core.cli.flags import add_setting_flags, apply_flags, load_config_source
+from nn_core.cli.save_target import DEFAULT_SAVE, save_target, signals_deferred, terminate_as_interrupt
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data.registry import DATASETS
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
+from nn_core.memory import check_run
 from nn_core.presets import PRESETS
 from nn_core.store.model_file import SavedModel, save_model
-from nn_core.store.paths import models_dir
 from nn_core.train import EpochMetrics, Trainer, TrainingDiverged
 
-DEFAULT_SAVE = ""  # the value of a bare --save: a new file in models_dir()
 DEFAULT_PRESET = "fast"
+FULL_TRAIN = 60_000  # training images of each dataset, for the memory estimate before loading
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +49,11 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
         nargs="?",
         const=DEFAULT_SAVE,
         metavar="PATH",
-        help="save the trained model (.npz); without PATH, a new file in the models folder",
+        help="save the trained model (.npz) to PATH, or into PATH if it is a folder (ends in /); "
+        "without PATH, a new file in the models folder",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with --save: replace the file if it exists (refused otherwise)"
     )
     p.add_argument("--json", action="store_true", help="print JSON Lines instead of text")
     p.set_defaults(run=run_train, parser=p)
@@ -133,7 +139,8 @@ def _source(args: argparse.Namespace) -> tuple[str, str]:
 def run_train(args: argparse.Namespace) -> int:
     model_config, train_config = configs_from_args(args)
     source, stem = _source(args)
-    save_path = _save_path(args.save, stem, train_config.dataset)
+    save_path = save_target(args.save, stem, train_config.dataset, args.force)
+    check_run(model_config, train_config, train_config.train_size or FULL_TRAIN)  # before any allocation
     wall_start = time.perf_counter()
     with download_hint(train_config.dataset):
         data = load_training_data(train_config)
@@ -141,46 +148,36 @@ def run_train(args: argparse.Namespace) -> int:
     report = JsonReport() if args.json else TextReport()
     report.start(source, model_config, train_config, data)
     interrupted = False
-    try:
-        while trainer.epoch < train_config.epochs:
-            record = trainer.run_epoch(on_batch=report.batch_progress(trainer))
-            report.epoch(record, train_config.epochs)
-    except KeyboardInterrupt:
-        interrupted = True
-        trainer.abort_epoch()  # the weights of the last finished epoch
-        report.interrupted(trainer.epoch, train_config.epochs)
-    except TrainingDiverged as err:
-        if save_path is not None:
-            raise TrainingDiverged(f"{err} Nothing was saved.") from None
-        raise
-    history = trainer.history[: trainer.epoch]
-    test_loss, test_acc = trainer.evaluate(data.X_test, data.y_test)
-    summary: dict[str, Any] = {
-        "test_accuracy": test_acc,
-        "test_loss": test_loss,
-        "seconds": sum(r.seconds for r in history),
-        "wall_seconds": time.perf_counter() - wall_start,
-        "epochs": len(history),
-        "best_val_acc": _best_val_acc(history),
-        "interrupted": interrupted,
-        "saved": None,
-    }
-    if save_path is not None and history:
-        summary["saved"] = str(_save(save_path, trainer, history, summary["best_val_acc"]))
-    report.finish(summary, len(data.y_test), save_path is not None)
-    return 130 if interrupted else 0
-
-
-def _save_path(value: str | None, preset: str, dataset: str) -> Path | None:
-    if value is None:
-        return None
-    if value == DEFAULT_SAVE:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        return models_dir() / f"{preset}-{dataset}-{stamp}.npz"
-    path = Path(value).expanduser()
-    if path.is_dir():
-        raise ConfigError(f"--save {value}: that is a folder; give a file name such as {path / 'model.npz'}")
-    return path
+    with terminate_as_interrupt() as signals:
+        try:
+            while trainer.epoch < train_config.epochs:
+                record = trainer.run_epoch(on_batch=report.batch_progress(trainer))
+                report.epoch(record, train_config.epochs)
+        except KeyboardInterrupt:
+            interrupted = True
+            trainer.abort_epoch()  # the weights of the last finished epoch
+            report.interrupted(trainer.epoch, train_config.epochs, "terminated" if signals else "interrupted")
+        except TrainingDiverged as err:
+            if save_path is not None:
+                raise TrainingDiverged(f"{err} Nothing was saved.") from None
+            raise
+    with signals_deferred() as late:  # a signal now would lose the epochs: finish, then stop
+        history = trainer.history[: trainer.epoch]
+        test_loss, test_acc = trainer.evaluate(data.X_test, data.y_test)
+        summary: dict[str, Any] = {
+            "test_accuracy": test_acc,
+            "test_loss": test_loss,
+            "seconds": sum(r.seconds for r in history),
+            "wall_seconds": time.perf_counter() - wall_start,
+            "epochs": len(history),
+            "best_val_acc": _best_val_acc(history),
+            "interrupted": interrupted or bool(late),
+            "saved": None,
+        }
+        if save_path is not None and history:
+            summary["saved"] = str(_save(save_path, trainer, history, summary["best_val_acc"]))
+        report.finish(summary, len(data.y_test), save_path is not None)
+    return 130 if interrupted or late else 0
 
 
 def _save(path: Path, trainer: Trainer, history: list[EpochMetrics], best: float | None) -> Path:
@@ -248,9 +245,9 @@ class TextReport:
             flush=True,
         )
 
-    def interrupted(self, done: int, total: int) -> None:
+    def interrupted(self, done: int, total: int, how: str = "interrupted") -> None:
         self._clear_progress()
-        print(f"\ninterrupted: keeping the {done} of {total} epochs that finished", file=sys.stderr)
+        print(f"\n{how}: keeping the {done} of {total} epochs that finished", file=sys.stderr)
 
     def finish(self, s: dict[str, Any], n_test: int, wanted_save: bool) -> None:
         print(
@@ -273,8 +270,8 @@ class JsonReport(TextReport):
     def epoch(self, r: EpochMetrics, total: int) -> None:
         print(json_line(r.to_dict()), flush=True)
 
-    def interrupted(self, done: int, total: int) -> None:
-        print(f"interrupted: keeping the {done} of {total} epochs that finished", file=sys.stderr)
+    def interrupted(self, done: int, total: int, how: str = "interrupted") -> None:
+        print(f"{how}: keeping the {done} of {total} epochs that finished", file=sys.stderr)
 
     def finish(self, s: dict[str, Any], n_test: int, wanted_save: bool) -> None:
         print(json_line(s), flush=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nn_core.data import checksums
-from nn_core.data.local import ENV_VAR, DataUnavailableError, data_root, file_status
+from nn_core.data.local import ENV_VAR, DataUnavailableError, data_root, file_status, unusable_files_error
 from nn_core.data.registry import DatasetInfo, get_dataset_info
 
 _CHUNK = 1 << 16
@@ -65,7 +65,7 @@ def download_file(
     dest = Path(dest)
     if not urls:
         raise ValueError(f"No URL given to download {dest.name}.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    make_data_folder(dest.parent)
     expected = sha256.lower()
     failures = []
     for url in urls:
@@ -86,6 +86,27 @@ def download_file(
         f"(or set {ENV_VAR} to a folder that already has the data).",
         missing=(dest.name,),
         directory=dest.parent,
+    )
+
+
+def make_data_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) for downloads; ``DataUnavailableError`` saying what to do."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        reason = "a file of that name is in the way"
+    except NotADirectoryError:
+        reason = "part of that path is a file, not a folder"
+    except OSError as err:
+        reason = err.strerror or str(err)
+    else:
+        if os.access(folder, os.W_OK | os.X_OK):
+            return
+        reason = "this user may not write to it"
+    raise DataUnavailableError(
+        f"Cannot make the data folder {folder}: {reason}. Set {ENV_VAR} to a folder you can write to "
+        "(or fix the path), then download again.",
+        directory=folder,
     )
 
 
@@ -158,12 +179,17 @@ def ensure_dataset(
     Raises
     ------
     DataUnavailableError
-        A file could not be downloaded from any mirror.
+        A file could not be downloaded from any mirror, or the folder cannot be made.
+    UnreadableFileError
+        A file is there but cannot be read (a download would not help).
     """
     if info is None:
         info = get_dataset_info(name)
     directory = (Path(root) if root is not None else data_root()) / info.name
-    todo = [f for f, sha in info.files.items() if file_status(directory / f, sha) != "ok"]
+    status = {f: file_status(directory / f, sha) for f, sha in info.files.items()}
+    if "unreadable" in status.values():  # a download would not fix it (nor should it replace the file)
+        raise unusable_files_error(info, directory, status)
+    todo = [f for f, state in status.items() if state != "ok"]
     for i, file_name in enumerate(todo):
         report = None if progress is None else _per_file(progress, file_name)
         try:

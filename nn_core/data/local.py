@@ -1,4 +1,4 @@
-"""Loading MNIST-style datasets from gzip IDX files on disk.
+"""Finding and loading MNIST-style datasets on disk (IDX parsing: ``idx``; errors: ``errors``).
 
 A dataset lives in ``data_root() / <name> /`` as the four canonical ``*-ubyte.gz`` files. Files are
 checked against the SHA-256 in the registry (``nn_core.data.registry``) before use, parsed strictly (magic,
@@ -8,48 +8,35 @@ Every failure is a ``DataError`` whose message says what is wrong and what to do
 
 from __future__ import annotations
 
-import gzip
-import math
 import os
-import struct
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from nn_core.data.checksums import file_sha256
+from nn_core.data.errors import (
+    ENV_VAR,
+    CorruptFileError,
+    DataError,
+    DataUnavailableError,
+    UnreadableFileError,
+    unreadable_message,
+)
+from nn_core.data.idx import MAX_IDX_BYTES, read_idx
 from nn_core.data.registry import DatasetInfo, get_dataset_info, split_files
 
-ENV_VAR = "DIGIT_LAB_DATA"
 IMAGE_SHAPE = (28, 28)
-_IDX_MAGIC = {2051: 3, 2049: 1}  # magic -> number of dimensions (uint8 images / uint8 labels)
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-class DataError(Exception):
-    """Base of every data-layer error; the message is written for a person."""
-
-
-class CorruptFileError(DataError):
-    """A file exists but is damaged, truncated, of the wrong kind, or fails its checksum."""
-
-
-class DataUnavailableError(DataError):
-    """Files are missing and could not (or were not allowed to) be downloaded.
-
-    Attributes
-    ----------
-    missing : tuple of str
-        File names that are needed but absent (or unusable).
-    directory : Path or None
-        Folder where those files are expected.
-    """
-
-    def __init__(self, message: str, missing: Iterable[str] = (), directory: Path | None = None):
-        super().__init__(message)
-        self.missing = tuple(missing)
-        self.directory = directory
+__all__ = [  # the errors and the IDX reader live in their own modules; importers may use either
+    "ENV_VAR",
+    "MAX_IDX_BYTES",
+    "CorruptFileError",
+    "DataError",
+    "DataUnavailableError",
+    "UnreadableFileError",
+    "read_idx",
+    "unreadable_message",
+]
 
 
 def data_root() -> Path:
@@ -73,72 +60,22 @@ def dataset_dir(name: str, root: Path | None = None) -> Path:
     return (Path(root) if root is not None else data_root()) / info.name
 
 
-def read_idx(path: Path | str) -> np.ndarray:
-    """Read a uint8 IDX file, gzip-compressed or raw (told apart by the gzip magic bytes).
-
-    Returns
-    -------
-    ndarray of uint8
-        Shape (n, rows, cols) for an image file (magic 2051) or (n,) for a label file (magic 2049).
-        The array is a read-only view of the decompressed bytes: copy it before changing it.
-
-    Raises
-    ------
-    CorruptFileError
-        Damaged gzip stream, unknown magic number, or a byte count that disagrees with the header.
-    DataUnavailableError
-        If the file does not exist.
-    """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataUnavailableError(
-            f"{path} does not exist.", missing=(path.name,), directory=path.parent
-        ) from None
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptFileError(
-                f"{path}: the gzip data is damaged or cut short ({exc}). "
-                "Delete the file and download it again."
-            ) from None
-    return _parse_idx(raw, path)
-
-
-def _parse_idx(data: bytes, path: Path) -> np.ndarray:
-    if len(data) < 4:
-        raise CorruptFileError(f"{path}: only {len(data)} bytes, too short to be an IDX file.")
-    (magic,) = struct.unpack(">I", data[:4])
-    ndim = _IDX_MAGIC.get(magic)
-    if ndim is None:
-        raise CorruptFileError(
-            f"{path}: magic number {magic} (0x{magic:08x}) is not an MNIST IDX file; expected 2051 "
-            "(images) or 2049 (labels). Is this the right file, and is it unpacked correctly?"
-        )
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise CorruptFileError(f"{path}: the IDX header is cut short ({len(data)} of {header} bytes).")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    count = math.prod(dims)
-    if len(data) != header + count:
-        what = "truncated" if len(data) < header + count else "longer than its header says"
-        raise CorruptFileError(
-            f"{path}: file is {what}: header declares shape {dims} ({header + count} bytes) "
-            f"but the data has {len(data)} bytes. Delete the file and download it again."
-        )
-    return np.frombuffer(data, dtype=np.uint8, count=count, offset=header).reshape(dims)
-
-
 def file_status(path: Path, sha256: str) -> str:
-    if not path.is_file():
-        return "missing"
-    return "ok" if file_sha256(path) == sha256 else "corrupt"
+    """ "ok", "missing", "corrupt" (checksum mismatch) or "unreadable" (permissions, not a file)."""
+    try:
+        if not path.exists():
+            return "missing"
+        if not path.is_file():
+            return "unreadable"
+        digest = file_sha256(path)
+    except OSError:
+        return "unreadable"
+    return "ok" if digest == sha256 else "corrupt"
 
 
 def dataset_status(name: str, root: Path | None = None) -> dict[str, str]:
-    """State of each of a dataset's files: file name -> "ok", "missing" or "corrupt" (checksum mismatch).
+    """State of each of a dataset's files: file name -> "ok", "missing", "corrupt" (checksum mismatch) or
+    "unreadable" (it exists but cannot be read).
 
     Digests are cached in-process by (path, size, mtime), so repeated calls are cheap.
     """
@@ -187,7 +124,7 @@ def load_split(
     directory = dataset_dir(name, root)
     status = {f: file_status(directory / f, info.files[f]) for f in (label_file, image_file)}
     bad = [f for f, s in status.items() if s != "ok"]
-    if bad and not download:
+    if bad and (not download or "unreadable" in status.values()):
         raise unusable_files_error(info, directory, status)
     if bad:
         from nn_core.data.download import download_file  # deferred: download imports this module
@@ -202,6 +139,9 @@ def load_split(
 
 def unusable_files_error(info: DatasetInfo, directory: Path, status: dict[str, str]) -> DataError:
     """The error to raise when some files in ``status`` are not "ok" and may not be downloaded."""
+    unreadable = [f for f, s in status.items() if s == "unreadable"]
+    if unreadable:
+        return UnreadableFileError(" ".join(unreadable_message(directory / f) for f in unreadable))
     missing = [f for f, s in status.items() if s == "missing"]
     corrupt = [f for f, s in status.items() if s == "corrupt"]
     if not missing:

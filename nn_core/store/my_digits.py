@@ -12,15 +12,16 @@ replace the file atomically, and a process-wide lock keeps two sessions from los
 from __future__ import annotations
 
 import io
+import stat
 import threading
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nn_core.store.model_file import write_atomic
+from nn_core.store.npz_reader import NpzError, NpzReader
 from nn_core.store.paths import app_home
 from nn_core.store.runstore import is_valid_id
 
@@ -28,11 +29,20 @@ FORMAT = "digit-lab-digits"
 VERSION = 1
 DOWNLOAD_NAME = "my-digits.npz"  # file name offered for the download
 MAX_DIGITS = 10_000  # far more than anyone draws; keeps the file (and every rewrite) small
+MAX_FILE_BYTES = 16 * 1024**2  # 10,000 digits take ~8 MB uncompressed
 _LOCK = threading.Lock()
 
 
 class DigitSetError(ValueError):
     """A digit-set file that cannot be read, or an entry that cannot be added; the message says why."""
+
+
+class DamagedDigitsError(DigitSetError):
+    """The file is there but damaged: ``set_aside`` keeps a copy so a new set can start."""
+
+    def __init__(self, message: str, name: str = "") -> None:
+        super().__init__(message)
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -109,51 +119,114 @@ def digitset_to_bytes(digits: DigitSet) -> bytes:
 
 
 def digitset_from_bytes(data: bytes, name: str = "the digit file") -> DigitSet:
-    """Read a digit set from ``.npz`` bytes; raises DigitSetError when damaged or inconsistent."""
+    """Read a digit set from ``.npz`` bytes; raises ``DamagedDigitsError`` when damaged or inconsistent.
+
+    Every entry's shape and dtype is read from its header and checked before any array is decompressed.
+    """
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            if "format" not in npz.files or str(npz["format"]) != FORMAT:
-                raise DigitSetError(f"{name} is not a Digit Lab digit set (no '{FORMAT}' marker).")
-            if int(npz["version"]) != VERSION:
-                raise DigitSetError(
-                    f"{name} is version {int(npz['version'])}; this Digit Lab reads {VERSION}."
-                )
-            images, labels = npz["images"], npz["labels"]
-            ids, added = npz["ids"], npz["added"]
-            next_id = int(npz["next_id"])
-    except DigitSetError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
-        raise DigitSetError(f"{name} is damaged or incomplete ({err}).") from err
+        with NpzReader(data, MAX_FILE_BYTES) as npz:
+            if "format" not in npz.entries or npz.scalar_text("format", 64) != FORMAT:
+                raise DamagedDigitsError(f"{name} is not a Digit Lab digit set (no '{FORMAT}' marker).", name)
+            version = npz.scalar_int("version")
+            if version != VERSION:
+                raise DigitSetError(f"{name} is version {version}; this Digit Lab reads {VERSION}.")
+            _check_entries(npz, name)
+            images, labels = npz.array("images"), npz.array("labels")
+            ids, added = npz.array("ids"), npz.array("added")
+            next_id = npz.scalar_int("next_id")
+    except NpzError as err:
+        raise _damaged(name, str(err)) from err
     n = len(labels)
-    if (
-        images.dtype != np.uint8
-        or images.shape != (n, 28, 28)
-        or labels.shape != (n,)
-        or ids.shape != (n,)
-        or added.shape != (n,)
+    if n and (
+        int(labels.max()) > 9
+        or int(labels.min()) < 0
+        or len(np.unique(ids)) != n
+        or int(ids.max()) >= next_id
     ):
-        raise DigitSetError(f"{name} is damaged: its arrays do not fit together.")
-    if n and (int(labels.max()) > 9 or len(np.unique(ids)) != n or int(ids.max()) >= next_id):
-        raise DigitSetError(f"{name} is damaged: labels must be 0-9 and ids unique and below next_id.")
+        raise _damaged(name, "labels must be 0-9 and ids unique and below next_id")
+    if not np.isfinite(added).all():
+        raise _damaged(name, "its dates are not numbers")
     return DigitSet(images, labels.astype(np.uint8), ids.astype(np.int64), added.astype(np.float64), next_id)
+
+
+def _check_entries(npz: NpzReader, name: str) -> None:
+    """Shapes and dtypes of the five arrays, from their headers (nothing is decompressed yet)."""
+    expected = {"format", "version", "images", "labels", "ids", "added", "next_id"}
+    if set(npz.entries) != expected or npz.others:
+        raise _damaged(name, f"it holds {', '.join(sorted(npz.entries) + npz.others) or 'nothing'}")
+    e = npz.entries
+    n = e["labels"].shape[0] if len(e["labels"].shape) == 1 else -1
+    if (
+        not 0 <= n <= MAX_DIGITS
+        or e["images"].shape != (n, 28, 28)
+        or e["images"].dtype != np.uint8
+        or e["labels"].dtype.kind not in "iu"
+        or e["ids"].shape != (n,)
+        or e["ids"].dtype.kind not in "iu"
+        or e["added"].shape != (n,)
+        or e["added"].dtype.kind not in "iuf"
+    ):
+        raise _damaged(name, "its arrays do not fit together")
+
+
+def _damaged(name: str, detail: str) -> DamagedDigitsError:
+    return DamagedDigitsError(
+        f"{name} is damaged and cannot be read ({detail}). Keep a copy of it and start a new set.", name
+    )
+
+
+def set_aside(path: Path, now: float | None = None) -> Path:
+    """Rename a damaged digit file to ``<owner>.damaged-<time>.npz`` beside it, so a new set can start.
+
+    Returns the copy's path; the next ``load_digits`` finds no file and gives an empty set.
+    """
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
+    with _LOCK:
+        target = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+        k = 1
+        while target.exists():
+            k += 1
+            target = path.with_name(f"{path.stem}.damaged-{stamp}-{k}{path.suffix}")
+        try:
+            path.rename(target)
+        except OSError as err:
+            raise DigitSetError(f"Could not keep a copy of the damaged set: {err.strerror or err}.") from err
+    return target
 
 
 def load_digits(path: Path) -> DigitSet:
     """The set saved at ``path`` (empty when there is no file yet); raises DigitSetError for a damaged file."""
     path = Path(path)
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise DigitSetError("Your saved set is not a regular file on the server: it must be moved away.")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _damaged(
+                "Your saved set",
+                f"it is {info.st_size / 1e6:,.0f} MB, far more than {MAX_DIGITS:,} digits take",
+            )
         data = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no file (yet): an empty set
         return DigitSet.empty()
     except OSError as err:
-        raise DigitSetError(f"The saved set cannot be read: {err.strerror or err}.") from err
-    return digitset_from_bytes(data, name="the saved set")
+        raise DigitSetError(
+            f"Your saved set cannot be read: {err.strerror or err}. The server's DIGIT_LAB_HOME folder "
+            "needs read access for the app."
+        ) from err
+    return digitset_from_bytes(data, name="Your saved set")
 
 
 def _save(digits: DigitSet, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, digitset_to_bytes(digits))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, digitset_to_bytes(digits))
+    except OSError as err:
+        raise DigitSetError(
+            f"Cannot save My digits: {err.strerror or err}. The server's DIGIT_LAB_HOME folder must be "
+            "writable by the app."
+        ) from err
 
 
 def add_digit(image: np.ndarray, label: int, path: Path, now: float | None = None) -> DigitSet:

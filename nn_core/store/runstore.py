@@ -14,13 +14,16 @@ import json
 import re
 import secrets
 import shutil
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
+from nn_core.fields import FieldTypeError, check_value
 from nn_core.network import Network
 from nn_core.store.model_file import SavedModel, load_model, save_model, write_atomic
 from nn_core.store.paths import runs_dir
@@ -30,8 +33,25 @@ RUN_FORMAT = "digit-lab-run"
 RUN_VERSION = 1
 RUN_FILE = "run.json"
 MODEL_FILE = "model.npz"
-STATUSES = ("ready", "running", "paused", "finished", "stopped", "diverged", "failed", "interrupted")
+
+
+class RunStatus(StrEnum):
+    """Where a run stands; the values are what run.json stores (and compare equal to those strings)."""
+
+    READY = "ready"  # made, not trained yet
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # all planned epochs done
+    STOPPED = "stopped"  # stopped by its owner (or cut off), its finished epochs kept
+    DIVERGED = "diverged"  # the loss became NaN or infinite; weights of the last good epoch kept
+    FAILED = "failed"  # an unexpected error
+    INTERRUPTED = "interrupted"  # the app stopped while it trained
+
+
+STATUSES = tuple(RunStatus)
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{3,63}$")
+_OWNER_FIELD = re.compile(rb'"owner"\s*:\s*"([a-z0-9][a-z0-9-]{3,63})"')
+MAX_RUN_FILE_BYTES = 64 * 1024**2  # 10,000 epochs of history take ~3 MB
 
 
 class RunStoreError(ValueError):
@@ -49,7 +69,7 @@ class RunRecord:
     train_config: TrainConfig
     history: list[EpochMetrics] = field(default_factory=list)
     epoch_ended_at: list[float] = field(default_factory=list)  # Unix time at the end of each epoch
-    status: str = "ready"  # one of STATUSES
+    status: RunStatus = RunStatus.READY
     message: str = ""  # why it stopped, diverged or failed
     test: dict[str, float] | None = None  # {"epoch", "loss", "acc"} on the test set
     source: str = "trained"  # "trained" here or "uploaded" from a model file
@@ -91,26 +111,52 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
-        if data.get("format") != RUN_FORMAT:
-            raise RunStoreError(f"not a Digit Lab run file (format {data.get('format')!r})")
+        """A record from parsed JSON, every field's type and range checked first.
+
+        Raises ``RunStoreError`` (not a run file), ``ConfigError`` or ``ValueError`` naming the bad field.
+        """
+        if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise RunStoreError(f"not a Digit Lab run file (format {found!r:.40})")
         if data.get("version") != RUN_VERSION:
-            raise RunStoreError(f"run file version {data.get('version')} is not {RUN_VERSION}")
-        status = data.get("status", "ready")
+            raise RunStoreError(f"run file version {data.get('version')!r:.20} is not {RUN_VERSION}")
+        for key in ("run_id", "owner", "model_config", "train_config"):
+            if key not in data:
+                raise FieldTypeError(f"the run file has no {key}")
+        model_config = ModelConfig.from_dict(data["model_config"])
+        model_config.validate()
+        train_config = TrainConfig.from_dict(data["train_config"])
+        train_config.validate()
+        history = data.get("history", [])
+        if not isinstance(history, list):
+            raise FieldTypeError("history must be a list of epoch records")
+        ended = check_value(data.get("epoch_ended_at", []), tuple[float, ...], "epoch_ended_at")
+        status = check_value(data.get("status", "ready"), str, "status")
+        test = data.get("test")
+        if test is not None:
+            if not isinstance(test, dict) or not {"epoch", "loss", "acc"} <= set(test):
+                raise FieldTypeError("test must hold epoch, loss and acc")
+            test = {
+                "epoch": check_value(test["epoch"], int, "test.epoch"),
+                "loss": check_value(test["loss"], float, "test.loss", finite=False),
+                "acc": check_value(test["acc"], float, "test.acc"),
+            }
+        run_id = check_value(data["run_id"], str, "run_id")
         return cls(
-            run_id=str(data["run_id"]),
-            owner=str(data["owner"]),
-            name=str(data.get("name", data["run_id"])),
-            model_config=ModelConfig.from_dict(data["model_config"]),
-            train_config=TrainConfig.from_dict(data["train_config"]),
-            history=[EpochMetrics.from_dict(r) for r in data.get("history", [])],
-            epoch_ended_at=[float(t) for t in data.get("epoch_ended_at", [])],
-            status=status if status in STATUSES else "interrupted",
-            message=str(data.get("message", "")),
-            test=data.get("test"),
-            source=str(data.get("source", "trained")),
-            generation=int(data.get("generation", 0)),
-            created_at=str(data.get("created_at", "")),
-            updated_at=str(data.get("updated_at", "")),
+            run_id=run_id,
+            owner=check_value(data["owner"], str, "owner"),
+            name=check_value(data.get("name", run_id), str, "name"),
+            model_config=model_config,
+            train_config=train_config,
+            history=[EpochMetrics.from_dict(r) for r in history],
+            epoch_ended_at=list(ended),
+            status=RunStatus(status) if status in STATUSES else RunStatus.INTERRUPTED,
+            message=check_value(data.get("message", ""), str, "message"),
+            test=test,
+            source=check_value(data.get("source", "trained"), str, "source"),
+            generation=check_value(data.get("generation", 0), int, "generation"),
+            created_at=check_value(data.get("created_at", ""), str, "created_at"),
+            updated_at=check_value(data.get("updated_at", ""), str, "updated_at"),
         )
 
 
@@ -151,28 +197,47 @@ def save_run(record: RunRecord, network: Network | None = None) -> None:
 
 
 def load_run(run_id: str) -> RunRecord:
-    """The record of one run; ``RunStoreError`` when it is missing or damaged."""
+    """The record of one run; ``RunStoreError`` when it is missing or damaged (every field is checked)."""
     path = run_dir(run_id) / RUN_FILE
     try:
+        info = path.stat()
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):
+            raise RunStoreError(f"{path} is damaged: it is not a regular file")
+        if size > MAX_RUN_FILE_BYTES:
+            raise RunStoreError(f"{path} is damaged: {size / 1e6:,.0f} MB is far more than a run file holds")
         data = json.loads(path.read_text(encoding="utf-8"))
         record = RunRecord.from_dict(data)
     except OSError as err:
         raise RunStoreError(f"cannot read {path}: {err.strerror or err}") from err
-    except (ValueError, KeyError, TypeError, ConfigError) as err:
+    except (ValueError, KeyError, TypeError, ConfigError, RecursionError) as err:
         raise RunStoreError(f"{path} is damaged: {err}") from err
     if record.run_id != run_id:
         raise RunStoreError(f"{path} names another run ({record.run_id})")
     return record
 
 
-def list_runs(owner: str) -> list[RunRecord]:
-    """The owner's readable runs, oldest first (damaged folders are skipped)."""
+def run_folders() -> list[Path]:
+    """Folders under ``runs_dir()`` named like run ids, sorted; ``RunStoreError`` when it cannot be listed."""
     root = runs_dir()
-    if not root.is_dir() or not is_valid_id(owner):
+    try:
+        if not root.is_dir():
+            return []
+        return sorted(p for p in root.iterdir() if is_valid_id(p.name))
+    except OSError as err:
+        raise RunStoreError(
+            f"Cannot list the runs in {root}: {err.strerror or err}. Give this user access to it, or set "
+            "DIGIT_LAB_HOME to another folder."
+        ) from err
+
+
+def list_runs(owner: str) -> list[RunRecord]:
+    """The owner's readable runs, oldest first (damaged ones: ``list_damaged_runs``)."""
+    if not is_valid_id(owner):
         return []
     records = []
-    for folder in root.iterdir():
-        if not (folder / RUN_FILE).is_file() or not is_valid_id(folder.name):
+    for folder in run_folders():
+        if not (folder / RUN_FILE).is_file():
             continue
         try:
             record = load_run(folder.name)
@@ -193,14 +258,66 @@ def model_path(run_id: str) -> Path:
 
 
 def delete_run(run_id: str, owner: str) -> None:
-    """Remove a run's folder; refuses a run that belongs to another owner."""
+    """Remove a run's folder; refuses a run that belongs to another owner.
+
+    A damaged run (its run.json unreadable) can be deleted when the owner can still be read from it.
+    """
     folder = run_dir(run_id)
     if not folder.exists():
         return
-    record = load_run(run_id)
-    if record.owner != owner:
+    try:
+        run_owner = load_run(run_id).owner
+    except RunStoreError:
+        run_owner = damaged_owner(run_id)
+    if run_owner != owner:
         raise RunStoreError(f"run {run_id} belongs to someone else and was not deleted")
     shutil.rmtree(folder)
+
+
+@dataclass(frozen=True)
+class DamagedRun:
+    """A run folder whose run.json cannot be used: what is known of it."""
+
+    run_id: str
+    owner: str
+    reason: str  # the RunStoreError's message
+    has_model: bool  # model.npz exists (it may be readable on its own)
+
+
+def damaged_owner(run_id: str) -> str | None:
+    """The owner id written in a damaged (even cut short) run.json, or None when it cannot be found."""
+    try:
+        with open(run_dir(run_id) / RUN_FILE, "rb") as handle:
+            head = handle.read(4096)  # the owner is written near the top
+    except OSError:
+        return None
+    match = _OWNER_FIELD.search(head)
+    return match.group(1).decode() if match else None
+
+
+def check_damaged(run_id: str) -> DamagedRun | None:
+    """None when the run loads; otherwise what is known of it (owner None: not shown to anyone)."""
+    try:
+        load_run(run_id)
+    except RunStoreError as err:
+        owner = damaged_owner(run_id)
+        if owner is None:
+            return None
+        return DamagedRun(run_id, owner, str(err), (run_dir(run_id) / MODEL_FILE).is_file())
+    return None
+
+
+def list_damaged_runs(owner: str) -> list[DamagedRun]:
+    """The owner's runs whose run.json cannot be read, so they can be shown and deleted."""
+    if not is_valid_id(owner):
+        return []
+    found = []
+    for folder in run_folders():
+        if (folder / RUN_FILE).is_file():
+            damaged = check_damaged(folder.name)
+            if damaged is not None and damaged.owner == owner:
+                found.append(damaged)
+    return found
 
 
 def next_run_name(names: list[str]) -> str:

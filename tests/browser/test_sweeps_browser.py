@@ -129,7 +129,10 @@ def test_a_server_killed_mid_sweep_keeps_every_finished_epoch_and_resumes(browse
     restarted = AppServer(home)
     try:
         ctx, page = new_page(browser)
+        page.goto(restarted.url)
+        wait_for_app(page, timeout=120_000)  # a fresh server's first page on a loaded machine
         open_playground(page, restarted.url, {**TINY, "owner": owner})
+        screenshot(page, "sweep-after-restart")
         expect(page.locator("[data-testid=stTable]")).to_be_visible(timeout=30_000)
         seen = statuses(page)
         assert "stopped" in seen and "running" not in " ".join(seen), seen

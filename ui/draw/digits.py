@@ -16,6 +16,7 @@ import streamlit as st
 from nn_core.network import Network
 from nn_core.store.my_digits import (
     DOWNLOAD_NAME,
+    DamagedDigitsError,
     DigitSet,
     DigitSetError,
     add_digit,
@@ -25,6 +26,7 @@ from nn_core.store.my_digits import (
     digitset_to_bytes,
     load_digits,
     merge_digits,
+    set_aside,
 )
 from ui.draw.figures import confusion_figure
 from ui.draw.input import clear_canvas
@@ -85,12 +87,30 @@ def show_added_message() -> None:
 def _load(owner: str) -> DigitSet | None:
     try:
         return load_digits(digitset_path(owner))
-    except DigitSetError as err:
-        st.error(f"Your saved set cannot be used: {err}", icon=":material/error:")
-        if st.button("Start a new set (removes the damaged one)", key="draw_digits_reset"):
-            digitset_path(owner).unlink(missing_ok=True)
-            st.rerun()
+    except DamagedDigitsError as err:
+        st.error(str(err), icon=":material/broken_image:")
+        st.button(
+            "Keep a copy and start a new set",
+            key="draw_digits_set_aside",
+            icon=":material/inventory_2:",
+            on_click=_set_aside,
+            args=(owner,),
+            help="Keeps the damaged file as a dated copy on the server; My digits then starts empty.",
+        )
         return None
+    except DigitSetError as err:
+        st.error(str(err), icon=":material/error:")
+        return None
+
+
+def _set_aside(owner: str) -> None:
+    """Callback: keep the damaged file as a dated copy so a new set starts."""
+    try:
+        set_aside(digitset_path(owner))
+    except DigitSetError as err:
+        st.session_state[FLASH_KEY] = ("error", str(err))
+        return
+    st.session_state[FLASH_KEY] = ("success", "The damaged set was kept as a copy; My digits starts afresh.")
 
 
 def _upload_form(owner: str) -> None:

@@ -15,21 +15,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.palette import BAD_COLOR, GOOD_COLOR
+from ui.plots import image_axes, tile_grid
 
 OTHER_COLOR = "#B8C4D0"  # bars of the classes that are not the top one
 WEIGHT_SCALE = "RdBu_r"  # negative blue, positive red
 MARGIN = dict(l=10, r=10, t=40, b=10)
-
-
-def _image_axes(fig: go.Figure) -> None:
-    """Square pixels, row 0 at the top, no ticks (on every subplot)."""
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
-    for axis in fig.layout:
-        if axis.startswith("yaxis"):
-            x_name = "x" + axis.removeprefix("yaxis")
-            fig.layout[axis].scaleanchor = x_name
-            fig.layout[axis].scaleratio = 1
 
 
 def probability_figure(
@@ -112,26 +102,15 @@ def activations_figure(activations: Sequence[np.ndarray], activation_names: Sequ
             row=1,
             col=i + 1,
         )
-    _image_axes(fig)
+    image_axes(fig)
     fig.update_layout(height=260 if n < 3 else 220, margin=MARGIN)
     fig.update_annotations(font_size=12)
     return fig
 
 
 def tile_mosaic(tiles: np.ndarray, cols: int, gap: int, top: int) -> np.ndarray:
-    """Tiles (k, h, w) on a grid, ``top`` blank rows above each and ``gap`` between; blanks are NaN.
-
-    Returns float32 of shape (rows * (top + h + gap) - gap, cols * (w + gap) - gap), rows = ceil(k / cols).
-    """
-    k, h, w = tiles.shape
-    cols = max(1, min(cols, k))
-    rows = math.ceil(k / cols)
-    cell_h, cell_w = top + h + gap, w + gap
-    out = np.full((rows * cell_h - gap, cols * cell_w - gap), np.nan, np.float32)
-    for i in range(k):
-        r, c = divmod(i, cols)
-        out[r * cell_h + top : r * cell_h + top + h, c * cell_w : c * cell_w + w] = tiles[i]
-    return out
+    """Tiles (k, h, w) on a grid, ``top`` blank rows above each and ``gap`` between; blanks are NaN."""
+    return tile_grid(np.asarray(tiles, dtype=np.float32), cols, gap=gap, above=top)
 
 
 def units_figure(
@@ -173,7 +152,7 @@ def units_figure(
             yanchor="bottom",
             font_size=12,
         )
-    _image_axes(fig)
+    image_axes(fig)
     rows = math.ceil(k / cols)
     fig.update_layout(
         height=175 * rows + 20, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="rgba(0,0,0,0)"

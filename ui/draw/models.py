@@ -37,6 +37,8 @@ def initial_key(keys: list[str], remembered: str | None) -> str:
     """The choice to show: the one remembered for this session, else the default model, else the first."""
     if remembered in keys:
         return remembered  # type: ignore[return-value]
+    if remembered and remembered.startswith("run:") and f"live:{remembered[4:]}" in keys:
+        return f"live:{remembered[4:]}"  # a saved run that this session holds live
     return DEFAULT_KEY if DEFAULT_KEY in keys else keys[0]
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nn_core.layers import Dense, Dropout
+from nn_core.activations import make_activation
+from nn_core.layers import Dense, Dropout, Layer
 from nn_core.metrics import accuracy, confusion_matrix
 from nn_core.network import Network, as_batch
 from nn_core.speed.threads import limit_blas_threads
@@ -47,20 +48,12 @@ def predict_digit(network: Network, digit: np.ndarray, threshold: float) -> Pred
     return Prediction(probs, top, confidence, confidence >= threshold)
 
 
-def _activation_slope(layer: object, x: np.ndarray) -> np.ndarray:
-    """Derivative of an activation layer at its input x (n, width)."""
-    name = getattr(layer, "name", "")
-    if name == "relu":
-        return (x > 0).astype(np.float32)
-    if name == "leaky_relu":
-        return np.where(x > 0, np.float32(1.0), np.float32(layer.slope))  # type: ignore[attr-defined]
-    if name == "sigmoid":
-        s = layer.infer(x)  # type: ignore[attr-defined]
-        return s * (1 - s)
-    if name == "tanh":
-        t = np.tanh(x)
-        return 1 - t * t
-    raise ValueError(f"no derivative known for layer {type(layer).__name__}")
+def _activation_slope(layer: Layer, x: np.ndarray) -> np.ndarray:
+    """Derivative of an activation layer at its input x (n, width), from the layer's own backward
+    pass run on a fresh twin (the shared layer's buffers belong to training)."""
+    twin = make_activation(layer.name, getattr(layer, "slope", 0.01))
+    twin.forward(np.asarray(x, dtype=np.float32), training=True)
+    return twin.backward(np.ones(np.shape(x), dtype=np.float32)).copy()
 
 
 def first_layer_contributions(network: Network, digit: np.ndarray, target: int) -> np.ndarray:

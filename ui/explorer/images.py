@@ -14,35 +14,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.palette import IMAGE_SCALE
+from ui.plots import image_axes, tile_grid
 
 GAP = 2  # blank pixels between tiles
 CAPTION = 9  # blank rows under each tile, where its caption goes
 MARGIN = dict(l=10, r=10, t=40, b=10)
 
 
-def _image_axes(fig: go.Figure) -> None:
-    """Square pixels, row 0 at the top, no ticks."""
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1, constrain="domain")
-
-
 def mosaic(tiles: np.ndarray, cols: int, caption_rows: int = CAPTION) -> np.ndarray:
-    """Lay images out on a grid with NaN between them.
-
-    tiles : ndarray of shape (n, h, w). Returns float32 of shape (rows * (h + caption_rows + GAP) - GAP,
-    cols * (w + GAP) - GAP), rows = ceil(n / cols); uint8 tiles are scaled to [0, 1].
-    """
-    tiles = np.asarray(tiles)
-    n, h, w = tiles.shape
-    cols = max(1, min(int(cols), n)) if n else 1
-    rows = max(1, -(-n // cols))
-    cell_h, cell_w = h + caption_rows + GAP, w + GAP
-    out = np.full((rows * cell_h - GAP, cols * cell_w - GAP), np.nan, dtype=np.float32)
-    scale = np.float32(1 / 255) if tiles.dtype == np.uint8 else np.float32(1)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        out[r * cell_h : r * cell_h + h, c * cell_w : c * cell_w + w] = tiles[i].astype(np.float32) * scale
-    return out
+    """Images (n, h, w) on a grid, ``caption_rows`` blank rows under each (see ``ui.plots.tile_grid``)."""
+    return tile_grid(tiles, cols, gap=GAP, below=caption_rows)
 
 
 def image_grid_figure(
@@ -116,7 +97,7 @@ def image_grid_figure(
         plot_bgcolor="rgba(0,0,0,0)",
         dragmode=False,
     )
-    _image_axes(fig)
+    image_axes(fig)
     return fig
 
 
@@ -151,5 +132,5 @@ def image_figure(image: np.ndarray, title: str, *, height: int = 460, colorbar: 
         )
     )
     fig.update_layout(title=dict(text=title), height=height, margin=MARGIN)
-    _image_axes(fig)
+    image_axes(fig)
     return fig

@@ -17,6 +17,7 @@ import streamlit as st
 from nn_core.data.registry import get_dataset_info
 from nn_core.metrics import confusion_matrix, per_class_report
 from nn_core.network import Network
+from ui.diagram.one_image import image_diagram_section
 from ui.training import figures as tf
 from ui.training.data import test_set
 from ui.training.view import RunView
@@ -177,6 +178,9 @@ def render_analysis(view: RunView, network: Network | None) -> None:
     )
     idx = confident_mistakes(result, y)
     _gallery(images, idx, [f"{names[y[i]]}→{names[result.pred[i]]} {result.confidence[i]:.0%}" for i in idx])
+    image_diagram_section(
+        network, X, y, result.pred, result.confidence, idx, names, key=f"train_diagram_{view.run_id}"
+    )
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(tf.per_class_figure(result.recall, names), key=f"train_per_class_{view.run_id}")

@@ -19,6 +19,7 @@ from PIL import Image
 
 from nn_core.train import EpochMetrics
 from ui.palette import BAD_COLOR, CLASS_COLORS, GOOD_COLOR, TRAIN_COLOR, VAL_COLOR
+from ui.plots import image_axes, tile_grid
 
 CURVES = {
     "loss": ("train_loss", "val_loss", "Loss", ".4f"),
@@ -185,15 +186,9 @@ def weights_mosaic(W: np.ndarray, max_units: int = 64, cols: int = 8) -> np.ndar
     Returns float32 (rows * 29 - 1, cols * 29 - 1) with NaN in the one-pixel gaps between tiles.
     """
     n = min(max_units, W.shape[1])
-    cols = min(cols, n)
-    rows = -(-n // cols)
-    out = np.full((rows * 29 - 1, cols * 29 - 1), np.nan, dtype=np.float32)
-    for unit in range(n):
-        tile = W[:, unit].reshape(28, 28)
-        scale = float(np.abs(tile).max()) or 1.0
-        r, c = divmod(unit, cols)
-        out[r * 29 : r * 29 + 28, c * 29 : c * 29 + 28] = tile / scale
-    return out
+    tiles = np.asarray(W[:, :n], dtype=np.float32).T.reshape(n, 28, 28)
+    scale = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    return tile_grid(tiles / np.where(scale > 0, scale, 1), cols, gap=1)
 
 
 def weights_figure(W: np.ndarray, max_units: int = 64, cols: int = 8) -> go.Figure:
@@ -211,8 +206,7 @@ def weights_figure(W: np.ndarray, max_units: int = 64, cols: int = 8) -> go.Figu
             hovertemplate="weight (scaled) %{z:.2f}<extra></extra>",
         )
     )
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    image_axes(fig)
     shown = min(max_units, W.shape[1])
     title = f"First-layer weights: {shown} of {W.shape[1]} units"
     return _layout(fig, title, height=max(260, 60 + 58 * (mosaic.shape[0] + 1) // 29))

@@ -47,6 +47,13 @@ def architecture(view: RunView) -> str:
 
 def run_label(view: RunView) -> str:
     """A label that does not change while the run trains (Streamlit keeps a widget's shown text)."""
+    try:
+        return _label(view)
+    except Exception:  # noqa: BLE001 - a label must never break the run selector
+        return f"{view.name} (damaged)"
+
+
+def _label(view: RunView) -> str:
     return f"{view.name} · {view.train_config.dataset} · {architecture(view)} · {view.train_config.optimizer} · seed {view.train_config.seed}"
 
 
@@ -176,22 +183,32 @@ def _live(owner: str, run_id: str, polling: bool) -> None:
         if worker is None:
             return
         view = worker.view()
-        _status(view)
-        # room for the epochs still to come, unless the run has ended
-        planned = (
-            view.train_config.epochs if view.status in ("ready", "running", "paused", "interrupted") else None
-        )
-        tab_charts, tab_table = st.tabs(["Charts", "Table"])
-        with tab_charts:
-            left, right = st.columns(2)
-            left.plotly_chart(tf.curve_figure(view.history, "loss", planned), key="train_live_loss")
-            right.plotly_chart(tf.curve_figure(view.history, "acc", planned), key="train_live_acc")
-        with tab_table:
-            _table(view)
+        try:
+            _run_body(view)
+        except Exception as err:  # noqa: BLE001 - a damaged run shows as such; the page goes on
+            st.error(
+                f"{view.name} is damaged and cannot be shown ({err}). Delete it under Files and sharing.",
+                icon=":material/broken_image:",
+            )
         if polling and not reg.owner_active(owner):
             st.rerun()  # training ended: after drawing, one full rerun refreshes the page and stops polling
 
     live_fragment()
+
+
+def _run_body(view: RunView) -> None:
+    _status(view)
+    # room for the epochs still to come, unless the run has ended
+    planned = (
+        view.train_config.epochs if view.status in ("ready", "running", "paused", "interrupted") else None
+    )
+    tab_charts, tab_table = st.tabs(["Charts", "Table"])
+    with tab_charts:
+        left, right = st.columns(2)
+        left.plotly_chart(tf.curve_figure(view.history, "loss", planned), key="train_live_loss")
+        right.plotly_chart(tf.curve_figure(view.history, "acc", planned), key="train_live_acc")
+    with tab_table:
+        _table(view)
 
 
 def _status(view: RunView) -> None:

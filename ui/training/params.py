@@ -14,6 +14,7 @@ from typing import Any
 
 from nn_core import links
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
+from nn_core.memory import check_run
 from nn_core.presets import PRESETS
 from nn_core.settings import DECAY_GRID, L2_GRID, LR_GRID, get_setting
 from nn_core.settings import snap as _snap
@@ -52,6 +53,7 @@ def build_configs(values: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:
     train.validate()
     if not model.hidden:
         raise ConfigError("add at least one hidden layer (a network without one is a linear classifier)")
+    check_run(model, train, train.train_size or FULL_TRAIN)  # MemoryBudgetError before anything is allocated
     return model, train
 
 

@@ -17,16 +17,18 @@ from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.data.registry import DATASETS
 from nn_core.experiment import TrainingData
 from nn_core.store.model_file import SavedModel
-from nn_core.store.paths import runs_dir
 from nn_core.store.runstore import (
     RUN_FILE,
+    DamagedRun,
     RunRecord,
     RunStoreError,
+    check_damaged,
     delete_run,
     is_valid_id,
     load_run,
     new_id,
     now_iso,
+    run_folders,
 )
 from nn_core.store.runstore import run_dir as _run_dir
 from ui.training.worker import RunWorker
@@ -99,16 +101,51 @@ def get_worker(run_id: str, owner: str) -> RunWorker | None:
 
 def owner_workers(owner: str) -> list[RunWorker]:
     """Every run of ``owner``: those in memory and those on disk, oldest first."""
-    root = runs_dir()
-    if is_valid_id(owner) and root.is_dir():
+    if is_valid_id(owner):
         with _REGISTRY_LOCK:
             known = set(_REGISTRY)
-        for folder in root.iterdir():
+        for folder in run_folders():  # RunStoreError when the runs folder cannot be listed
             if folder.name not in known and (folder / RUN_FILE).is_file():
                 get_worker(folder.name, owner)  # parses each run file once per process
     with _REGISTRY_LOCK:  # a sweep's runs train in worker processes and are shown by the sweep section
         workers = [w for w in _REGISTRY.values() if w.record.owner == owner and w.record.source != "sweep"]
     return sorted(workers, key=lambda w: (w.record.created_at, w.record.run_id))
+
+
+_DAMAGED: dict[str, tuple[tuple[int, int], DamagedRun | None]] = {}  # run id -> (file stat, result)
+
+
+def owner_damaged(owner: str) -> list[DamagedRun]:
+    """The owner's runs on disk whose run.json cannot be read (each file checked once per change)."""
+    if not is_valid_id(owner):
+        return []
+    with _REGISTRY_LOCK:
+        known = set(_REGISTRY)
+    try:
+        folders = run_folders()
+    except RunStoreError:  # owner_workers reports it
+        return []
+    found = []
+    for folder in folders:
+        if folder.name in known:
+            continue
+        try:
+            stat = (folder / RUN_FILE).stat()
+        except OSError:
+            continue
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = _DAMAGED.get(folder.name)
+        if cached is None or cached[0] != key:
+            cached = _DAMAGED[folder.name] = (key, check_damaged(folder.name))
+        if cached[1] is not None and cached[1].owner == owner:
+            found.append(cached[1])
+    return found
+
+
+def remove_damaged(run_id: str, owner: str) -> None:
+    """Delete a damaged run's folder (only the owner's own)."""
+    delete_run(run_id, owner)
+    _DAMAGED.pop(run_id, None)
 
 
 def owner_active(owner: str) -> bool:

@@ -4,14 +4,20 @@ Compare: choose runs and a metric; their curves are drawn on one chart. Files: d
 selected run's model as ``.npz`` (the same file the run keeps on disk), upload a model file back
 (it becomes a run, viewable and trainable), copy a run's settings into the controls, delete a
 run, and read the command line that repeats the run in a terminal.
+run. Damaged runs (a run.json that cannot be read) are listed with what is wrong, Delete and, when it
+still loads, their model file; ``contained`` keeps a failure in one tab from taking down the page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 
 from nn_core.cli.flags import command_line
-from nn_core.store.runstore import model_path
+from nn_core.store.model_file import ModelFileError, load_model
+from nn_core.store.runstore import DamagedRun, model_path
 from ui.export_buttons import export_buttons
 from ui.training import figures as tf
 from ui.training import state
@@ -21,26 +27,31 @@ from ui.training.worker import RunWorker
 
 
 def summary_rows(views: list[RunView]) -> list[dict]:
-    """One row per run for the summary table."""
+    """One row per run for the summary table (a run that cannot be summarised shows as damaged)."""
     rows = []
     for v in views:
-        best = max((r.val_acc for r in v.history if r.val_acc is not None), default=None)
-        rows.append(
-            {
-                "run": v.name,
-                "status": v.status,
-                "dataset": v.train_config.dataset,
-                "network": architecture(v),
-                "optimizer": f"{v.train_config.optimizer} lr {v.train_config.lr:g}",
-                "batch": v.train_config.batch_size,
-                "train size": v.train_config.train_size or 60_000,
-                "seed": v.train_config.seed,
-                "epochs": v.epochs_done,
-                "best val acc": best,
-                "test acc": None if not v.test else v.test["acc"],
-            }
-        )
+        try:
+            rows.append(_summary_row(v))
+        except Exception:  # noqa: BLE001 - one bad run must not hide the others
+            rows.append({"run": str(v.name), "status": "damaged"})
     return rows
+
+
+def _summary_row(v: RunView) -> dict:
+    best = max((r.val_acc for r in v.history if r.val_acc is not None), default=None)
+    return {
+        "run": v.name,
+        "status": v.status,
+        "dataset": v.train_config.dataset,
+        "network": architecture(v),
+        "optimizer": f"{v.train_config.optimizer} lr {v.train_config.lr:g}",
+        "batch": v.train_config.batch_size,
+        "train size": v.train_config.train_size or 60_000,
+        "seed": v.train_config.seed,
+        "epochs": v.epochs_done,
+        "best val acc": best,
+        "test acc": None if not v.test else v.test["acc"],
+    }
 
 
 COMPARE = "train_compare_runs"
@@ -155,4 +166,59 @@ def render_command(view: RunView) -> None:
     st.caption(
         "A learning rate changed during the run appears with its new value. "
         "`--config` reads a downloaded model file or a shared link as well."
+    )
+
+
+@contextmanager
+def contained(what: str) -> Iterator[None]:
+    """Show a failure inside the block as a message, so one bad run cannot take the page down."""
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - shown to the person; the rest of the page goes on
+        st.error(
+            f"{what} could not be shown: {err}. The run may be damaged: delete it under Files and sharing.",
+            icon=":material/broken_image:",
+        )
+
+
+def render_damaged(owner: str, damaged: list[DamagedRun]) -> None:
+    """Runs whose files cannot be read: what is wrong, the model file when it still loads, and Delete."""
+    for run in damaged:
+        with st.container(border=True):
+            st.error(
+                f"**A run is damaged** and cannot be shown or trained: {run.reason}",
+                icon=":material/broken_image:",
+            )
+            left, right = st.columns(2, vertical_alignment="center")
+            with left:
+                _damaged_model(run)
+            right.button(
+                "Delete damaged run",
+                icon=":material/delete:",
+                key=f"train_delete_damaged_{run.run_id}",
+                on_click=state.delete_damaged,
+                args=(owner, run.run_id),
+                help="Remove this run's folder and its files for good.",
+            )
+
+
+def _damaged_model(run: DamagedRun) -> None:
+    path = model_path(run.run_id)
+    if not run.has_model:
+        st.caption("It has no model file to keep.")
+        return
+    try:
+        load_model(path)
+    except ModelFileError as err:
+        st.caption(f"Its model file is damaged too: {err}")
+        return
+    st.download_button(
+        "Download its model (.npz)",
+        path.read_bytes,
+        file_name=f"digit-lab-{run.run_id}.npz",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"train_download_damaged_{run.run_id}",
+        help="The weights of its last saved epoch still load: keep them before deleting the run.",
     )

@@ -143,6 +143,16 @@ def delete_run(owner: str, run_id: str) -> None:
     st.session_state.pop(SELECTED, None)
 
 
+def delete_damaged(owner: str, run_id: str) -> None:
+    """Delete a run shown as damaged (a callback)."""
+    try:
+        reg.remove_damaged(run_id, owner)
+    except (RunStoreError, OSError) as err:
+        flash("error", f"The damaged run could not be deleted: {err}")
+        return
+    flash("success", "The damaged run was deleted.")
+
+
 def import_upload(owner: str) -> None:
     """Add the uploaded model file as a run of this owner (the uploader's callback)."""
     upload = st.session_state.get(UPLOAD)

@@ -12,7 +12,7 @@ from nn_core.config import ModelConfig, TrainConfig
 from nn_core.train import EpochMetrics
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunView:
     """A consistent, read-only picture of a run for the page."""
 

@@ -23,10 +23,12 @@ from collections.abc import Callable
 
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.experiment import TrainingData, make_trainer, rng_streams
+from nn_core.memory import check_run
 from nn_core.network import Network
 from nn_core.store.model_file import ModelFileError
 from nn_core.store.runstore import (
     RunRecord,
+    RunStatus,
     RunStoreError,
     load_run_model,
     new_id,
@@ -37,6 +39,11 @@ from nn_core.train import Trainer, TrainingDiverged
 from ui.training.view import RunView
 
 DataFn = Callable[[TrainConfig], TrainingData]  # the run's train config -> its (cached) data
+
+
+def _n_images(config: TrainConfig) -> int:
+    """Training images before the validation split (every dataset here has 60,000)."""
+    return config.train_size or 60_000
 
 
 class _Abort(Exception):
@@ -73,7 +80,9 @@ class RunWorker:
     def create(
         cls, owner: str, name: str, model_config: ModelConfig, train_config: TrainConfig, data: TrainingData
     ) -> RunWorker:
-        """A new run at epoch 0, saved to disk (``ConfigError`` for an invalid config)."""
+        """A new run at epoch 0, saved to disk (``ConfigError`` for an invalid config or one above the
+        memory budget)."""
+        check_run(model_config, train_config, len(data.y_train) + len(data.y_val))
         trainer = make_trainer(model_config, train_config, data)
         record = RunRecord(new_id(), owner, name, model_config, train_config, created_at=now_iso())
         worker = cls(record, trainer, data)
@@ -83,8 +92,8 @@ class RunWorker:
     @classmethod
     def from_record(cls, record: RunRecord) -> RunWorker:
         """An idle worker for a run found on disk (no thread can be training it in this process)."""
-        if record.status == "running":
-            record.status = "interrupted"
+        if record.status == RunStatus.RUNNING:
+            record.status = RunStatus.INTERRUPTED
             record.message = (
                 "The app stopped while this run was training; Resume goes on from the last saved epoch."
             )
@@ -96,23 +105,23 @@ class RunWorker:
             r = self.record
             lr = self._trainer.current_lr() if self._trainer is not None else r.train_config.lr
             return RunView(
-                r.run_id,
-                r.owner,
-                r.name,
-                r.status,
-                r.message,
-                r.model_config,
-                r.train_config,
-                tuple(r.history),
-                tuple(r.epoch_ended_at),
-                r.test,
-                r.source,
-                r.generation,
-                self.progress,
-                self._pause_req,
-                lr,
-                self.version,
-                self.save_error,
+                run_id=r.run_id,
+                owner=r.owner,
+                name=r.name,
+                status=r.status,
+                message=r.message,
+                model_config=r.model_config,
+                train_config=r.train_config,
+                history=tuple(r.history),
+                epoch_ended_at=tuple(r.epoch_ended_at),
+                test=r.test,
+                source=r.source,
+                generation=r.generation,
+                progress=self.progress,
+                pausing=self._pause_req,
+                lr_now=lr,
+                version=self.version,
+                save_error=self.save_error,
             )
 
     def snapshot(self) -> Network | None:
@@ -174,9 +183,9 @@ class RunWorker:
                 self._stop_req = True
                 self.version += 1
                 return
-            if self.record.status in ("finished", "stopped"):
+            if self.record.status in (RunStatus.FINISHED, RunStatus.STOPPED):
                 return
-            self.record.status, self.record.message = "stopped", ""
+            self.record.status, self.record.message = RunStatus.STOPPED, ""
             self.version += 1
         test = self._measure_test()
         with self._lock:
@@ -198,6 +207,7 @@ class RunWorker:
         """Re-initialise the weights from the run's seed (identical to epoch 0) and clear its history."""
         self.stop()
         self.join(timeout=120)
+        check_run(self.record.model_config, self.record.train_config, _n_images(self.record.train_config))
         data = data_fn(self.record.train_config)
         trainer = make_trainer(self.record.model_config, self.record.train_config, data)
         with self._lock:
@@ -205,7 +215,7 @@ class RunWorker:
             self._snapshot = trainer.network.copy()
             r = self.record
             r.history, r.epoch_ended_at, r.test = [], [], None
-            r.status, r.message = "ready", ""
+            r.status, r.message = RunStatus.READY, ""
             r.generation += 1
             self.progress = (0, 0)
             self.version += 1
@@ -224,6 +234,7 @@ class RunWorker:
             if self._trainer is not None:
                 return
             record = self.record
+        check_run(record.model_config, record.train_config, _n_images(record.train_config))
         data = data_fn(record.train_config)
         network = load_run_model(record.run_id).network
         _, _, train_rng = rng_streams(record.train_config.seed)
@@ -244,7 +255,7 @@ class RunWorker:
     def _launch(self) -> None:
         """Start the training thread (the lock is held)."""
         self._pause_req = self._stop_req = False
-        self.record.status, self.record.message = "running", ""
+        self.record.status, self.record.message = RunStatus.RUNNING, ""
         self.version += 1
         self._thread = threading.Thread(target=self._loop, name=f"train-{self.record.run_id}", daemon=True)
         self._thread.start()
@@ -257,7 +268,7 @@ class RunWorker:
     def _loop(self) -> None:
         trainer = self._trainer
         assert trainer is not None
-        status, message = "paused", ""
+        status, message, failed = RunStatus.PAUSED, "", False
         try:
             while True:
                 with self._lock:
@@ -266,17 +277,23 @@ class RunWorker:
                         self._pending_lr = None
                     if self._stop_req or self._pause_req or trainer.epoch >= self._target:
                         done = trainer.epoch >= trainer.config.epochs
-                        status = "stopped" if self._stop_req else "finished" if done else "paused"
+                        status = (
+                            RunStatus.STOPPED
+                            if self._stop_req
+                            else RunStatus.FINISHED
+                            if done
+                            else RunStatus.PAUSED
+                        )
                         break
                     self.progress = (0, trainer.steps_per_epoch)
                 try:
                     record = trainer.run_epoch(on_batch=self._on_batch)
                 except _Abort:
                     trainer.abort_epoch()  # back to the last full epoch
-                    status = "stopped"
+                    status = RunStatus.STOPPED
                     break
                 except TrainingDiverged as err:
-                    status, message = "diverged", str(err)
+                    status, message = RunStatus.DIVERGED, str(err)
                     break
                 snap = trainer.network.copy()
                 with self._lock:
@@ -285,9 +302,25 @@ class RunWorker:
                     self._snapshot = snap
                     self.version += 1
                 self._save(with_model=True)
+        except MemoryError:
+            status, message = (
+                RunStatus.FAILED,
+                (
+                    "Training ran out of memory. The weights of the last finished epoch are kept; "
+                    "use a smaller batch or fewer layers before going on."
+                ),
+            )
+            failed = True
         except Exception as err:  # noqa: BLE001 - any failure is shown on the page, weights kept
-            status, message = "failed", f"Training stopped by an unexpected error: {err!r}"
-        test = self._measure_test() if status in ("finished", "stopped") else None  # outside the lock
+            status, message = RunStatus.FAILED, f"Training stopped by an unexpected error: {err!r}"
+            failed = True
+        if failed:  # free the trainer's arrays (rebuilt from the saved epoch if the run goes on)
+            del trainer
+            with self._lock:
+                self._trainer = self._data = None
+        test = (
+            self._measure_test() if status in (RunStatus.FINISHED, RunStatus.STOPPED) else None
+        )  # outside the lock
         with self._lock:
             self.record.status, self.record.message = status, message
             self.record.test = test or self.record.test

@@ -1,0 +1,86 @@
+"""Take docs/diagram.png: the Draw page's network diagram for a drawn 7, with one neuron clicked.
+
+Run from the repository root with the real data available:
+
+    DIGIT_LAB_DATA=/path/to/data python docs/diagram_screenshot.py [--model MODEL.npz]
+
+Without ``--model`` it uses the default model's configuration trained on MNIST (kept in pytest's
+cache folder, shared with the tests, so it is trained once). The app runs under ``streamlit run``
+with an empty home holding only that model, driven by Debian's Chromium, as in the browser tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from nn_core.data.local import data_root  # noqa: E402
+from nn_core.store.default_model import FILE_NAME  # noqa: E402
+from nn_core.store.model_file import load_model, save_model  # noqa: E402
+from tests.browser.conftest import CANVAS, CHROMIUM, CHROMIUM_ARGS, AppServer, wait_for_app  # noqa: E402
+from tests.browser.test_diagram_browser import neuron_point, read_diagram  # noqa: E402
+from tests.browser.test_draw_browser import SEVEN_BAR, SEVEN_LEG, headline, stroke  # noqa: E402
+from tests.test_robustness import CACHE_NAME, cached_default_model  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="a model file (default: the default model, trained once)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "diagram.png")
+    parser.add_argument("--width", type=int, default=1400, help="browser window width in pixels")
+    args = parser.parse_args()
+    if args.model:
+        model = load_model(args.model)
+    else:
+        model = cached_default_model(ROOT / ".pytest_cache" / "d" / CACHE_NAME, data_root())
+    home = Path(tempfile.mkdtemp(prefix="digit-lab-shot-"))
+    save_model(home / "models" / FILE_NAME, model)
+    server = AppServer(home)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": args.width, "height": 1000}, device_scale_factor=1)
+            page.goto(server.url)
+            wait_for_app(page)
+            page.goto(f"{server.url}/draw")
+            canvas = page.locator(CANVAS)
+            expect(canvas).to_be_visible(timeout=60_000)
+            wait_for_app(page)
+            page.wait_for_timeout(1000)  # the canvas sets up its mouse handlers a moment after it appears
+            stroke(page, canvas, SEVEN_BAR)
+            stroke(page, canvas, SEVEN_LEG)
+            expect(headline(page)).to_be_visible(timeout=15_000)  # a 7 at the usual width
+            wait_for_app(page)
+            box = page.locator(".st-key-draw_diagram_box")
+            box.scroll_into_view_if_needed()
+            drawn = read_diagram(page)
+            layer1 = [i for i, unit in enumerate(drawn["units"]) if unit.startswith("1:")]
+            brightest = max(layer1, key=lambda i: drawn["shade"][i])  # the most active neuron drawn
+            x, y = neuron_point(page, 1, layer1.index(brightest))
+            page.mouse.click(x, y)
+            weights = page.get_by_text("Incoming weights", exact=True)
+            expect(weights).to_be_visible(timeout=15_000)
+            wait_for_app(page)
+            page.mouse.move(5, 5)  # no hover label in the picture
+            box.scroll_into_view_if_needed()
+            page.wait_for_timeout(800)
+            expect(weights).to_be_visible()
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            box.screenshot(path=str(args.out))
+            browser.close()
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
