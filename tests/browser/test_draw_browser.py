@@ -139,6 +139,7 @@ def test_look_inside_shows_activations_and_units(page, app_url, mlp_in_home):
     page.get_by_text("Look inside the network").click()  # the toggle
     charts = page.locator("[data-testid=stPlotlyChart]")
     expect(charts).to_have_count(4, timeout=10_000)  # probabilities, network diagram, activations, units
+    wait_for_app(page)  # the toggle's rerun may still replace the charts
     charts.last.scroll_into_view_if_needed()  # charts below the fold are drawn when scrolled to
     expect(page.get_by_text(re.compile(r"^Layer 1: \d+ relu units$"))).to_be_visible(timeout=10_000)
     expect(page.get_by_text(re.compile(r"^unit \d+: \+\d"))).to_have_count(8)
