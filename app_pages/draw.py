@@ -6,8 +6,9 @@ from ui.diagram.panel import diagram_panel
 from ui.draw.digits import add_digit_buttons, my_digits_section, show_added_message
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
-from ui.draw.panels import look_inside_panel, network_view, prediction_panel
+from ui.draw.panels import empty_prediction_chart, look_inside_panel, network_view, prediction_panel
 from ui.export_buttons import choice_export_buttons
+from ui.layout import draw_panels
 from ui.model_choices import ModelChoice
 from ui.owner import ensure_owner, keep_owner_in_url
 
@@ -33,7 +34,7 @@ def predict_section(model: ModelChoice) -> None:
     if network is None:
         return
     names = class_names(model)
-    draw_col, seen_col, result_col = st.columns([1.25, 0.9, 1.55], gap="medium")
+    draw_col, seen_col, result_col = draw_panels()
     with draw_col:
         source = st.radio(
             "Input",
@@ -51,6 +52,7 @@ def predict_section(model: ModelChoice) -> None:
         elif given.digit is None:
             show_added_message()
             st.info(given.hint, icon=":material/draw:")
+            empty_prediction_chart(names)  # the chart library loads now, not on the first stroke
         else:
             prediction = prediction_panel(network, given.digit, names)
             if model.dataset in ("mnist", ""):  # My digits holds digits, not clothes
@@ -62,7 +64,8 @@ def predict_section(model: ModelChoice) -> None:
     if given.digit is not None and st.toggle(
         "Look inside the network",
         key="draw_look_inside",
-        help="Hidden-layer activations and the units behind the answer.",
+        help="Hidden-layer activations and the units behind the answer; for a convolutional network, "
+        "the feature maps of every conv and pooling layer.",
     ):
         with st.container(border=True):
             look_inside_panel(network, given.digit, prediction, names)

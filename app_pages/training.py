@@ -18,16 +18,14 @@ from ui.training import registry as reg
 
 st.title("Training playground")
 st.caption(
-    "Build a multi-layer perceptron, train it on 28x28 images and watch the loss and accuracy after every epoch. "
+    "Build a multi-layer perceptron or a convolutional network, train it on 28x28 images and watch the loss and accuracy after every epoch. "
     "Runs keep going while you use the other pages, and are saved as they go."
 )
 
 owner = state.ensure_owner()
 controls.init_controls()
 for problem in st.session_state.pop(controls.PROBLEMS, []):
-    st.warning(
-        f"A setting in the link was not usable and was left out. {problem}", icon=":material/link_off:"
-    )
+    st.warning(f"A setting in the link was changed: {problem}.", icon=":material/link_off:")
 state.show_flash()
 
 left, right = st.columns([1, 2], gap="large")
@@ -42,9 +40,10 @@ with left:
     if error:
         st.error(f"These settings cannot be trained: {error}.", icon=":material/block:")
     else:
-        for note in tp.advice(values, tp.count_params(model_config.hidden)):
+        n_params = tp.model_params(model_config)
+        for note in tp.advice(values, n_params):
             st.caption(f":material/lightbulb: {note}")
-        st.caption(f"{tp.count_params(model_config.hidden):,} weights and biases to learn.")
+        st.caption(f"{n_params:,} weights and biases to learn.")
     state.share_panel(values)
 state.mirror_to_url(values, owner)
 

@@ -22,6 +22,10 @@ MAX_ITEMS = 100_000  # items in one tuple field
 MAX_INT = 2**53  # beyond this an int from JSON is not a setting anyone made
 
 
+class ConfigError(ValueError):
+    """A configuration that cannot be trained; the message says what to change."""
+
+
 class FieldTypeError(ValueError):
     """A value whose type does not match its field; the message names the field and both types."""
 
@@ -150,3 +154,19 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return f"{type(value).__name__} {value!r:.40}"
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A config dataclass as plain JSON-ready values (tuples become lists)."""
+    out = dataclasses.asdict(config)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+def config_from_dict(cls: type, data: Any) -> Any:
+    """Build a config from a dict: unknown keys ignored, lists turned into tuples, every value's type
+    checked against its field; ``ConfigError`` names the field otherwise. Ranges and choices are
+    checked by the config's ``validate()``."""
+    try:
+        return from_plain(cls, data)
+    except FieldTypeError as err:
+        raise ConfigError(str(err)) from err

@@ -7,6 +7,11 @@ the playground's controls edit and what a link carries (``lr=0.05&hidden=128-64`
 functions serve the playground and ``python -m nn_core train --config LINK``, so a run started in
 the browser is repeated in a terminal with the same ``ModelConfig`` and ``TrainConfig``.
 
+Layer specs (``ModelConfig.layers``: conv, pooling, batch norm, dropout) go in ``values["layers"]``
+(a tuple of ``LayerSpec``; empty for an MLP) and travel in one parameter in the layer grammar,
+``layers=conv16x5,maxpool2,dense128``, which replaces ``hidden``, ``act`` and ``dropout``. A stack of
+dense layers alone is kept as an MLP (``hidden``/``act``), so old links stay as they were.
+
 A bad link parameter is reported (``decode`` returns the problems) and its value kept from the
 base; ``configs_from_link`` refuses a link with any problem.
 """
@@ -18,8 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from nn_core.architecture import LayerSpec, format_layers, parse_layers
 from nn_core.config import MAX_HIDDEN_LAYERS, ConfigError, ModelConfig, TrainConfig
-from nn_core.settings import Setting, all_settings, snap
+from nn_core.settings import Setting, all_settings, get_setting, snap
 
 # What a link's missing parameters mean: the playground's first screen.
 LINK_MODEL = ModelConfig()
@@ -43,7 +49,48 @@ def values_from_configs(model: ModelConfig, train: TrainConfig) -> dict[str, Any
     is rounded to the slider's step (0, the whole set, becomes ``full``).
     """
     configs = {"model": model, "train": train}
-    return {s.name: to_value(s, getattr(configs[s.owner], s.name)) for s in link_settings()}
+    values = {s.name: to_value(s, getattr(configs[s.owner], s.name)) for s in link_settings()}
+    values[LAYER_PARAM] = ()
+    if model.layers:
+        set_stack(values, model.layers)
+    return values
+
+
+LAYER_PARAM = "layers"
+MLP_SPEC_FIELDS = ("hidden", "activations", "dropout")  # what a layer stack replaces
+
+
+def mlp_of(specs: tuple[LayerSpec, ...]) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
+    """(hidden, activations) when ``specs`` are dense layers an MLP can hold, else None."""
+    choices = get_setting("activations").choices
+    if len(specs) > MAX_HIDDEN_LAYERS or not all(
+        s.kind == "dense" and s.activation in choices for s in specs
+    ):
+        return None
+    return tuple(spec.units for spec in specs), tuple(spec.activation for spec in specs)
+
+
+def set_stack(values: dict[str, Any], specs: tuple[LayerSpec, ...]) -> None:
+    """Put the hidden layers ``specs`` into ``values``: as ``hidden``/``activations`` when they are
+    plain dense layers (``layers`` empty), else as ``layers`` (``hidden`` and ``activations`` empty)."""
+    mlp = mlp_of(specs)
+    if mlp is not None:  # also for no layers at all
+        values["hidden"], values["activations"] = mlp
+        values[LAYER_PARAM] = ()
+    else:
+        values[LAYER_PARAM] = tuple(specs)
+        values["hidden"], values["activations"] = (), ()
+        values["dropout"] = 0.0  # a dropout row of its own instead
+
+
+def stack(values: Mapping[str, Any]) -> tuple[LayerSpec, ...]:
+    """The hidden layers of ``values`` as specs (dense specs for an MLP; its dropout is not a layer)."""
+    if values.get(LAYER_PARAM):
+        return tuple(values[LAYER_PARAM])
+    return tuple(
+        LayerSpec("dense", units=int(w), activation=a)
+        for w, a in zip(values["hidden"], values["activations"], strict=False)
+    )
 
 
 def to_value(s: Setting, value: Any) -> Any:
@@ -83,6 +130,8 @@ def configs_from_values(values: Mapping[str, Any]) -> tuple[ModelConfig, TrainCo
         elif s.kind == "float":
             value = float(value)
         kwargs[s.owner][s.name] = value
+    if values.get(LAYER_PARAM):
+        kwargs["model"].update(layers=tuple(values[LAYER_PARAM]), hidden=(), activations=(), dropout=0.0)
     return ModelConfig(**kwargs["model"]), TrainConfig(**kwargs["train"])
 
 
@@ -100,8 +149,13 @@ def format_value(s: Setting, value: Any) -> str:
 
 
 def encode(values: Mapping[str, Any]) -> dict[str, str]:
-    """Link parameters (short name -> text) for the values."""
-    return {s.short: format_value(s, values[s.name]) for s in link_settings() if s.short}
+    """Link parameters (short name -> text) for the values; ``layers=...`` for a layer stack."""
+    layers = values.get(LAYER_PARAM)
+    skip = MLP_SPEC_FIELDS if layers else ()
+    params = {s.short: format_value(s, values[s.name]) for s in link_settings() if s.name not in skip}
+    if layers:
+        params[LAYER_PARAM] = format_layers(tuple(layers))
+    return params
 
 
 def decode(
@@ -109,6 +163,7 @@ def decode(
 ) -> tuple[dict[str, Any], list[str]]:
     """Values from link parameters over ``base`` (default: the first screen); returns (values, problems)."""
     values = dict(base if base is not None else default_values())
+    values.setdefault(LAYER_PARAM, ())
     problems: list[str] = []
     for s in link_settings():
         if s.short not in params:
@@ -118,9 +173,19 @@ def decode(
             values[s.name] = parse_value(s, text)
         except ValueError as err:
             problems.append(f"`{s.short}={text[:40]}`: {err}; kept {format_value(s, values[s.name])}")
+            continue
+        if s.log and not math.isclose(values[s.name], float(text), rel_tol=1e-6):
+            problems.append(
+                f"`{s.short}={text[:40]}`: {_snap_reason(float(text), s.grid)}; used {values[s.name]:g}"
+            )
     for s in link_settings():
         if s.step:
-            values[s.name] = to_value(s, values[s.name])
+            stepped = to_value(s, values[s.name])
+            if stepped != values[s.name] and s.short in params:
+                problems.append(
+                    f"`{s.short}={str(params[s.short])[:40]}`: {s.label} goes in steps of {s.step:,}; used {stepped:,}"
+                )
+            values[s.name] = stepped
     hidden, acts = values["hidden"], values["activations"]
     if len(acts) != len(hidden):  # pad or cut the activations to one per layer
         values["activations"] = tuple(acts[: len(hidden)]) + (acts[-1] if acts else "relu",) * max(
@@ -128,7 +193,26 @@ def decode(
         )
         if "act" in params:
             problems.append("`act` should list one activation per hidden layer; the list was adjusted")
+    if LAYER_PARAM in params:
+        text = str(params[LAYER_PARAM]).strip()
+        try:
+            set_stack(values, parse_layers(text))
+        except ConfigError as err:
+            kept = format_layers(stack(values))
+            problems.append(f"`{LAYER_PARAM}={text[:60]}`: {err}; kept {kept or 'no hidden layers'}")
     return values, problems
+
+
+def _snap_reason(number: float, options: tuple[float, ...]) -> str:
+    """Why a number was replaced by the nearest option of a log-scale setting."""
+    positive = [o for o in options if o > 0]
+    if number < 0 or (number == 0 and 0 not in options):
+        return f"must be {'0 or more' if 0 in options else 'above 0'}"
+    if number > max(options):
+        return f"the largest choice is {max(options):g}"
+    if 0 < number < min(positive):
+        return f"the smallest choice above 0 is {min(positive):g}"
+    return "not one of the choices; the nearest was taken"
 
 
 def parse_value(s: Setting, text: str) -> Any:
@@ -183,7 +267,7 @@ def link_params(text: str) -> dict[str, str]:
 def configs_from_link(text: str) -> tuple[ModelConfig, TrainConfig]:
     """The configs a playground link opens with; ``ConfigError`` when a parameter is not valid."""
     params = link_params(text)
-    if not any(s.short in params for s in link_settings()):
+    if not any(s.short in params for s in link_settings()) and LAYER_PARAM not in params:
         raise ConfigError("that link holds no playground settings (expected parameters such as lr=0.05)")
     values, problems = decode(params)
     if problems:

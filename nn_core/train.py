@@ -20,6 +20,7 @@ import numpy as np
 
 from nn_core.config import ConfigError, TrainConfig
 from nn_core.fields import FieldTypeError, from_plain
+from nn_core.health import lr_advice
 from nn_core.network import Network
 from nn_core.optimizers import make_optimizer
 from nn_core.schedules import learning_rate
@@ -213,7 +214,7 @@ class Trainer:
         lr = self.current_lr()
         raise TrainingDiverged(
             f"Training diverged in epoch {self.epoch + 1}, batch {batch}: the loss became {value}. "
-            f"The learning rate ({lr:g} with {self.config.optimizer}) is most likely too high: try {lr / 10:g}. "
+            f"{lr_advice(lr, self.config.optimizer)} "
             + (
                 f"The model keeps its weights from the end of epoch {self.epoch}."
                 if self.epoch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 from pathlib import Path
@@ -23,6 +24,7 @@ from nn_core.train import EpochMetrics
 from ui import model_choices
 from ui.draw.input import EMPTY_HINT
 from ui.draw.predict import predict_digit
+from ui.feature_maps import conv_maps
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "app_pages/draw.py"
@@ -124,7 +126,11 @@ def test_empty_canvas_shows_a_hint_and_no_prediction(home, saved_network, canvas
     at = _open()
     assert not at.exception
     assert any(EMPTY_HINT in i.value for i in at.info)
-    assert _charts(at) == []
+    (empty,) = _charts(at)  # drawn before the first stroke, so the browser has the chart library loaded
+    assert empty.proto.id.endswith("-draw_probabilities_empty")
+    bars = json.loads(empty.proto.spec)["data"][0]
+    assert bars["type"] == "bar" and len(bars["x"]) == 10
+    assert not any(bars["text"])  # no probabilities yet
     kwargs = canvas.calls[-1]
     assert kwargs["return_image_data"] and kwargs["drawing_mode"] == "freedraw"
     assert (kwargs["width"], kwargs["height"]) == (280, 280)
@@ -180,7 +186,7 @@ def test_look_inside_shows_the_hidden_layers(home, canvas, hidden, activations, 
         assert any("no hidden layer" in i.value for i in at.info)
 
 
-def test_a_cnn_model_predicts_and_look_inside_says_what_it_covers(home, canvas):
+def test_a_cnn_model_predicts_and_look_inside_shows_its_feature_maps(home, canvas):
     layers = parse_layers("conv4x5,maxpool2,conv8x3:linear,bn:relu,maxpool2,dense16")
     network = build_network(ModelConfig(hidden=(), activations=(), layers=layers), np.random.default_rng(4))
     save_model(home / "models" / "cnn.npz", SavedModel(network))
@@ -191,7 +197,17 @@ def test_a_cnn_model_predicts_and_look_inside_says_what_it_covers(home, canvas):
     assert expected.headline() in _texts(at)
     at.toggle(key="draw_look_inside").set_value(True).run()
     assert not at.exception
-    assert any("conv4x5-maxpool2-conv8x3:linear-bn:relu-maxpool2-dense16-10" in i.value for i in at.info)
+    assert "conv4x5-maxpool2-conv8x3:linear-bn:relu-maxpool2-dense16-10" in _texts(at)
+    digit = preprocess_digit(canvas.image, invert=False)
+    maps = conv_maps(network, digit)
+    assert [m.position for m in maps] == [1, 2, 3, 4, 5]  # every layer on maps; not the dense one
+    charts = {c.proto.id: c for c in at.get("plotly_chart")}
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in charts.values()]
+    assert "4 filters of 5x5" in titles
+    for layer in maps:
+        h, w, c = layer.maps.shape
+        assert f"layer {layer.position} · {layer.name}: {c} maps of {h}x{w}" in titles
+    assert "Layer 1: 16 relu units" in " ".join(c.proto.spec for c in charts.values())  # the dense layer
 
 
 def test_brush_slider_and_clear_reach_the_canvas(home, saved_network, canvas):

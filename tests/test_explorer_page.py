@@ -168,3 +168,16 @@ def test_a_smaller_split_keeps_the_index_in_range(explorer):
     assert not explorer.exception
     assert explorer.number_input(key="explorer_index").value == 9_999
     assert explorer.metric[0].value == "10,000"
+
+
+def test_viewer_shows_the_image_and_its_class_average_on_one_scale(explorer):
+    images, labels = load_split("mnist", "train")
+    open_tab(explorer, "Viewer")
+    image, mean = (
+        spec(explorer, "explorer_image")["data"][0],
+        spec(explorer, "explorer_image_mean")["data"][0],
+    )
+    assert image["zmin"] == mean["zmin"] == 0 and image["zmax"] == mean["zmax"] == 255
+    average = images[labels == labels[0]].mean(axis=0)  # 0..255, as the image's own values
+    np.testing.assert_allclose(array(mean["z"]).reshape(28, 28), average, atol=0.01)
+    assert "one scale" in " ".join(c.value for c in explorer.caption)

@@ -194,7 +194,7 @@ def test_a_stop_request_keeps_the_finished_epochs(mnist_root, tmp_path, monkeypa
     run_file = tmp_path / "runs" / "run-0003" / "run.json"
 
     def stop_after_the_first_epoch() -> None:
-        wait_for(lambda: json.loads(run_file.read_text())["history"], timeout=60)
+        wait_for(lambda: json.loads(run_file.read_text())["history"], timeout=240)
         request_stop("run-0003")
 
     threading.Thread(target=stop_after_the_first_epoch, daemon=True).start()
@@ -207,7 +207,8 @@ def test_a_stop_request_keeps_the_finished_epochs(mnist_root, tmp_path, monkeypa
 def test_sigterm_stops_a_worker_process_with_its_finished_epochs(mnist_root, tmp_path):
     env = {**os.environ, "DIGIT_LAB_HOME": str(tmp_path), "DIGIT_LAB_DATA": str(mnist_root)}
     code = (
-        "from nn_core.config import *; from nn_core.store.runstore import *\n"
+        "from nn_core.config import ModelConfig, TrainConfig\n"
+        "from nn_core.store.runstore import RunRecord, save_run\n"
         "train = TrainConfig(epochs=200, train_size=3000, batch_size=64, lr=0.05)\n"
         "save_run(RunRecord('run-0004', 'owner-1', 'Run 1', ModelConfig(hidden=(32,), activations=('relu',)), train))\n"
         "from nn_core.jobs.runner import train_stored_run; print(train_stored_run('run-0004')['status'], flush=True)\n"
@@ -216,7 +217,7 @@ def test_sigterm_stops_a_worker_process_with_its_finished_epochs(mnist_root, tmp
         [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
     run_file = tmp_path / "runs" / "run-0004" / "run.json"
-    wait_for(lambda: run_file.is_file() and json.loads(run_file.read_text())["history"], timeout=60)
+    wait_for(lambda: run_file.is_file() and json.loads(run_file.read_text())["history"], timeout=240)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
     record = json.loads(run_file.read_text())

@@ -42,7 +42,7 @@ def test_curve_figure_has_one_point_per_epoch_for_train_and_validation():
 def test_curve_figure_without_validation_or_history():
     fig = tf.curve_figure(_history(3, val=False), "acc")
     assert [t.name for t in fig.data] == ["training"]
-    assert fig.layout.yaxis.tickformat == ".0%"
+    assert fig.layout.yaxis.tickformat == ".1%"  # 81% to 83%: one decimal keeps the labels apart
     assert len(tf.curve_figure([], "acc", planned_epochs=3).data) == 1  # an empty training trace, axes ready
 
 
@@ -116,3 +116,47 @@ def test_history_csv_has_a_row_per_epoch_and_blank_missing_validation():
     assert tuple(rows[0]) == COLUMNS
     assert [r[0] for r in rows[1:]] == ["1", "2", "3"]
     assert rows[2][COLUMNS.index("val_loss")] == "" and float(rows[2][1]) == pytest.approx(0.5)
+
+
+def _acc_history(accs: list[float]) -> list[EpochMetrics]:
+    return [EpochMetrics(e, 0.5, a, 0.5, a, 0.1, 0.5, 1e4) for e, a in enumerate(accs, start=1)]
+
+
+def _tick_labels(fmt: str, low: float, high: float) -> list[str]:
+    """Labels of every tick step Plotly could choose (1, 2, 5 x 10^k, at least span / MAX_TICKS)."""
+    spec = fmt.lstrip(".")
+    labels_per_step = []
+    span = high - low
+    for k in range(-6, 1):
+        for m in (1, 2, 5):
+            step = m * 10.0**k
+            if step < span / tf.MAX_TICKS or step > span:
+                continue
+            first = math.ceil(low / step) * step
+            ticks = [first + i * step for i in range(int((high - first) / step) + 1)]
+            labels_per_step.append([format(t, "." + spec) for t in ticks])
+    return labels_per_step
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.9412, 0.9488, 0.9531, 0.9577, 0.9602],  # a good run: 94-96%
+        [0.1009, 0.1011, 0.1003, 0.1015],  # a run stuck near 10%
+        [0.12, 0.55, 0.83, 0.91],  # a wide range
+        [0.97501, 0.97507],
+    ],
+)
+def test_percent_ticks_never_repeat_a_label(values):
+    axis = tf.percent_axis(values)
+    fig = tf.compare_figure([("Run 1", _acc_history(values))], "val_acc")
+    assert fig.layout.yaxis.tickformat == axis["tickformat"]
+    for labels in _tick_labels(axis["tickformat"], min(values), max(values)):
+        assert len(labels) == len(set(labels)), labels
+    assert tf.curve_figure(_acc_history(values), "acc").layout.yaxis.tickformat == axis["tickformat"]
+
+
+def test_a_wide_range_keeps_whole_percentages_and_flat_data_gets_a_range():
+    assert tf.percent_axis([0.12, 0.91])["tickformat"] == ".0%"
+    flat = tf.percent_axis([0.1, 0.1, None])
+    assert flat["range"] == pytest.approx([0.095, 0.105]) and flat["tickformat"] == ".1%"

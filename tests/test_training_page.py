@@ -3,6 +3,7 @@ and the command line of a run in the Files tab."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from pathlib import Path
@@ -47,7 +48,7 @@ def _texts(elements) -> str:
 def test_page_opens_with_defaults_and_mirrors_them_into_the_url():
     at = _open()
     assert at.title[0].value == "Training playground"
-    assert at.number_input(key="train_w_width_0").value == 128
+    assert at.number_input(key="train_w_row0_units").value == 128
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
     params = at.query_params
     owner = params["owner"][0] if isinstance(params["owner"], list) else params["owner"]
@@ -73,9 +74,9 @@ def test_url_parameters_restore_the_controls_seed_included():
     at = _open(
         {"hidden": "64-32", "act": "tanh-relu", "lr": "0.003", "opt": "adam", "seed": "42", "n": "2000"}
     )
-    assert at.number_input(key="train_w_width_0").value == 64
-    assert at.number_input(key="train_w_width_1").value == 32
-    assert at.selectbox(key="train_w_act_0").value == "tanh"
+    assert at.number_input(key="train_w_row0_units").value == 64
+    assert at.number_input(key="train_w_row1_units").value == 32
+    assert at.selectbox(key="train_w_row0_activation").value == "tanh"
     assert at.selectbox(key="train_w_optimizer").value == "adam"
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.003)
     assert at.number_input(key="train_w_seed").value == 42
@@ -88,15 +89,15 @@ def test_bad_url_parameters_are_explained_not_crashed_on():
     warnings = _texts(at.warning)
     assert "lr=fast" in warnings and "hidden=0-5" in warnings and "opt=lion" in warnings
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
-    assert at.number_input(key="train_w_width_0").value == 128
+    assert at.number_input(key="train_w_row0_units").value == 128
 
 
 def test_choosing_a_preset_fills_every_control():
     at = _open()
     at.selectbox(key="train_w_preset").select("nielsen").run()
     assert not at.exception
-    assert [at.number_input(key=f"train_w_width_{i}").value for i in range(2)] == [30, 25]
-    assert at.selectbox(key="train_w_act_1").value == "sigmoid"
+    assert [at.number_input(key=f"train_w_row{i}_units").value for i in range(2)] == [30, 25]
+    assert at.selectbox(key="train_w_row1_activation").value == "sigmoid"
     assert at.selectbox(key="train_w_output").value == "sigmoid"
     assert at.selectbox(key="train_w_loss").value == "mse"
     assert at.select_slider(key="train_w_lr").value == pytest.approx(1.3)
@@ -117,13 +118,13 @@ def test_an_invalid_combination_is_explained_and_blocks_start():
 
 def test_layers_can_be_added_and_removed():
     at = _open({"hidden": "64", "act": "tanh"})
-    at.button[[b.label for b in at.button].index("Add a layer")].click().run()
-    assert at.number_input(key="train_w_width_1").value == 64
-    at.number_input(key="train_w_width_1").set_value(20).run()
+    at.button(key="train_add_layer").click().run()
+    assert at.number_input(key="train_w_row1_units").value == 64
+    at.number_input(key="train_w_row1_units").set_value(20).run()
     at.button(key="train_del_layer_0").click().run()
     assert not at.exception
-    assert at.number_input(key="train_w_width_0").value == 20
-    assert len([n for n in at.number_input if n.key and n.key.startswith("train_w_width_")]) == 1
+    assert at.number_input(key="train_w_row0_units").value == 20
+    assert len([n for n in at.number_input if n.key and n.key.endswith("_units")]) == 1
     at.button(key="train_del_layer_0").click().run()
     assert "at least one hidden layer" in _texts(at.error)
 
@@ -206,3 +207,102 @@ def test_the_files_tab_shows_the_command_line_that_repeats_the_run():
     words = shlex.split(code.value.replace("\\\n", " "))
     args = build_parser().parse_args(words[3:])
     assert configs_from_args(args) == (worker.record.model_config, worker.record.train_config)
+
+
+def test_a_clamped_learning_rate_in_a_shared_link_is_reported():
+    at = _open({"lr": "50", "opt": "sgd"})
+    assert at.select_slider(key="train_w_lr").value == pytest.approx(10.0)
+    assert "`lr=50`: the largest choice is 10; used 10" in _texts(at.warning)
+    assert "will likely diverge" in _texts(at.caption)  # SGD gets the rate advice too
+
+
+@pytest.mark.real_data
+def test_a_run_that_does_not_learn_is_not_reported_as_a_success(mnist_root):
+    at = _open({"n": "2000", "epochs": "2", "hidden": "128", "opt": "sgd", "lr": "10"})
+    at.button(key="train_start").click().run()
+    (worker,) = reg.owner_workers(at.session_state["train_owner"])
+    worker.join(120)
+    at.run()
+    assert not at.exception, at.exception
+    assert worker.view().status == "finished"  # finite losses: it did not diverge
+    assert "but the network did not learn" in _texts(at.markdown)
+    warnings = _texts(at.warning)
+    assert "This run is not learning" in warnings and "too high: try 1." in warnings
+
+
+def _click_point(at: AppTest, key: str, x: int, y: int) -> None:
+    """Send the selection a click on the point (x, y) of the chart drawn with ``key`` would send."""
+    import json
+
+    from tests.apptest_charts import chart
+
+    states = at._tree.get_widget_states()
+    widget = states.widgets.add()
+    widget.id = chart(at, key).proto.id
+    selection = {"points": [{"x": x, "y": y, "point_index": 0}], "point_indices": [0], "box": [], "lasso": []}
+    widget.string_value = json.dumps({"selection": selection})
+    at._run(states)
+    assert not at.exception, at.exception
+
+
+@pytest.mark.real_data
+def test_messages_tables_and_buttons_stay_true_to_the_run(mnist_root):
+    at = _open({"n": "1000", "epochs": "1", "hidden": "16", "val": "0"})
+    at.button(key="train_start").click().run()
+    (first,) = reg.owner_workers(at.session_state["train_owner"])
+    first.join(60)
+    at.run()
+    at.file_uploader(key="train_upload").set_value(("broken.npz", b"not a model", "application/octet-stream"))
+    at.run()
+    assert "broken.npz was not added" in _texts(at.error)
+    at.button(key="train_start").click().run()
+    assert "broken.npz" not in _texts(at.error)  # a new action replaces the old message
+    worker = reg.owner_workers(at.session_state["train_owner"])[-1]
+    assert worker is not first
+    worker.join(60)
+    at.run()
+    assert not at.exception, at.exception
+    assert "broken.npz" not in _texts(at.error)
+
+    history, summary = (d.value for d in at.dataframe)
+    assert "val_acc" not in at.dataframe[0].proto.column_order  # no validation set: no empty columns
+    cells = summary.astype(str).to_numpy().ravel().tolist()
+    assert not any(c in ("None", "nan", "NaN", "<NA>") for c in cells), cells
+    assert summary["best val acc"].iloc[0] == "no validation set"
+    assert summary["test acc"].iloc[0].endswith("%")
+    assert at.button(key="train_stop").disabled  # finished: nothing to stop
+
+    chart_key = f"train_confusion_{worker.record.run_id}"
+    _click_point(at, chart_key, 3, 3)  # the diagonal: the correct answers for class 3
+    assert "recognised" in _texts(at.caption) and "Correct: true 3" in _texts(at.markdown)
+    _click_point(at, chart_key, 5, 3)  # off the diagonal: back to the errors
+    assert "recognised" not in _texts(at.caption)
+
+    at.button(key="train_reset").click().run()
+    assert worker.view().status == "ready"
+    assert at.button(key="train_stop").disabled  # a run that is Ready has nothing to stop
+
+
+@pytest.mark.real_data
+def test_the_analyse_button_of_a_training_run_names_no_epoch_that_goes_stale(mnist_root):
+    at = _open({"n": "60000", "epochs": "3", "hidden": "512-256", "val": "0"})
+    at.button(key="train_start").click().run()
+    (worker,) = reg.owner_workers(at.session_state["train_owner"])
+    try:
+        deadline = time.monotonic() + 120
+        while worker.view().epochs_done == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at.run()
+        if not worker.is_running():
+            pytest.skip("the run ended before the page could be checked")
+        label = at.button(key="train_analyse_now").label
+        assert "epoch" in label and not any(
+            ch.isdigit() for ch in label
+        )  # the next epoch would make it stale
+        at.button(key="train_analyse_now").click().run()
+        assert not at.exception, at.exception
+        shown = _texts(at.markdown)
+        assert re.search(r"on the 10,000 test images, after epoch [1-3]\.", shown)
+    finally:
+        worker.stop()
+        worker.join(120)

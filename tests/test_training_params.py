@@ -16,9 +16,9 @@ def test_defaults_build_valid_configs():
     assert model.hidden == (128,) and train.train_size == 10_000 and train.seed == 0
 
 
-def test_the_controls_offer_the_presets_of_dense_layers_only():
-    assert set(tp.UI_PRESETS) == {n for n, p in PRESETS.items() if not p.model.layers}
-    assert {"fast", "best"} <= set(tp.UI_PRESETS) and "lenet" not in tp.UI_PRESETS
+def test_the_controls_offer_every_preset_cnns_included():
+    assert tp.UI_PRESETS == tuple(PRESETS)
+    assert {"fast", "best", "lenet", "cnn-fast", "cnn-best"} <= set(tp.UI_PRESETS)
     assert tp.FIELDS["preset"][2] == (tp.CUSTOM, *tp.UI_PRESETS)
 
 
@@ -145,3 +145,32 @@ def test_advice_flags_slow_or_unstable_settings():
 def test_count_params_matches_the_layer_shapes():
     assert tp.count_params((128,)) == 784 * 128 + 128 + 128 * 10 + 10
     assert math.isclose(tp.count_params(()), 7850)
+
+
+def test_clamped_snapped_rounded_and_unknown_url_values_are_reported():
+    values, problems = tp.params_to_values(
+        {"lr": "50", "l2": "-1", "decay": "0.0002", "n": "1500", "epoch": "20"}
+    )
+    assert values["lr"] == 10.0 and values["weight_decay"] == 0.0 and values["train_size"] == 2000
+    text = "\n".join(problems)
+    assert "`lr=50`: the largest choice is 10; used 10" in text
+    assert "`l2=-1`: must be 0 or more" in text
+    assert "`decay=0.0002`" in text and "nearest" in text
+    assert "`n=1500`" in text and "2,000" in text
+    assert "`epoch=20`: not a setting of this page" in text
+    assert len(problems) == 5
+
+
+def test_values_the_page_itself_writes_read_back_without_a_problem():
+    values = dict(tp.DEFAULTS, lr=1.3e-05, weight_decay=3e-06, decay=1e-06, train_size=60_000)
+    again, problems = tp.params_to_values({**tp.values_to_params(values), "owner": "0123456789abcdef"})
+    assert problems == [] and again == values
+
+
+def test_sgd_and_momentum_get_learning_rate_advice_too():
+    for optimizer, lr in (("sgd", 10.0), ("momentum", 1.0), ("nesterov", 0.5), ("adam", 0.1)):
+        notes = tp.advice(dict(tp.DEFAULTS, optimizer=optimizer, lr=lr), 100_000)
+        assert any("will likely diverge" in n for n in notes), (optimizer, lr)
+    for optimizer, lr in (("sgd", 1.0), ("momentum", 0.05), ("nesterov", 0.1)):
+        notes = tp.advice(dict(tp.DEFAULTS, optimizer=optimizer, lr=lr), 100_000)
+        assert not any("diverge" in n for n in notes), (optimizer, lr)

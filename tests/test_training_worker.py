@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.experiment import TrainingData, new_network
 from nn_core.store import runstore
+from ui.training import loop
 from ui.training import registry as reg
 from ui.training import worker as tw
 
@@ -261,3 +263,44 @@ def test_a_failed_save_is_reported_and_training_goes_on(data, monkeypatch):
     view = worker.view()
     assert view.status == "finished" and view.epochs_done == 2
     assert "disk full" in view.save_error
+
+
+def test_two_tabs_of_one_owner_starting_together_get_different_run_names(data, monkeypatch):
+    # make the window between choosing a name and registering the run wide, as on a busy server
+    create = tw.RunWorker.create.__func__
+
+    def slow_create(cls, *args, **kwargs):
+        time.sleep(0.05)
+        return create(cls, *args, **kwargs)
+
+    monkeypatch.setattr(tw.RunWorker, "create", classmethod(slow_create))
+    config = TrainConfig(epochs=1, batch_size=32)
+    threads = [
+        threading.Thread(target=reg.new_run, args=("owner-a", None, MODEL, config, data)) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    names = sorted(w.record.name for w in reg.owner_workers("owner-a"))
+    assert names == ["Run 1", "Run 2", "Run 3", "Run 4"]
+    assert reg.new_run("owner-b", None, MODEL, config, data).record.name == "Run 1"  # per owner
+
+
+def test_training_threads_run_at_a_lower_priority_than_the_pages(data):
+    import os
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = {}
+
+    def probe():
+        seen["ok"] = loop.lower_thread_priority()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    if not seen["ok"]:
+        pytest.skip("this platform has no per-thread priority")
+    assert seen["nice"] >= loop.TRAINING_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller is untouched

@@ -15,28 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from nn_core.data.checksums import file_sha256
-from nn_core.data.errors import (
-    ENV_VAR,
-    CorruptFileError,
-    DataError,
-    DataUnavailableError,
-    UnreadableFileError,
-    unreadable_message,
-)
-from nn_core.data.idx import MAX_IDX_BYTES, read_idx
+from nn_core.data.errors import ENV_VAR as ENV_VAR  # the errors and the IDX reader are re-exported here
+from nn_core.data.errors import CorruptFileError as CorruptFileError
+from nn_core.data.errors import DataError as DataError
+from nn_core.data.errors import DataUnavailableError as DataUnavailableError
+from nn_core.data.errors import UnreadableFileError as UnreadableFileError
+from nn_core.data.errors import unreadable_message as unreadable_message
+from nn_core.data.idx import MAX_IDX_BYTES as MAX_IDX_BYTES
+from nn_core.data.idx import read_idx as read_idx
 from nn_core.data.registry import DatasetInfo, get_dataset_info, split_files
 
 IMAGE_SHAPE = (28, 28)
-__all__ = [  # the errors and the IDX reader live in their own modules; importers may use either
-    "ENV_VAR",
-    "MAX_IDX_BYTES",
-    "CorruptFileError",
-    "DataError",
-    "DataUnavailableError",
-    "UnreadableFileError",
-    "read_idx",
-    "unreadable_message",
-]
 
 
 def data_root() -> Path:

@@ -46,7 +46,7 @@ def test_a_deep_link_on_a_fresh_server_gets_the_router(page, tmp_path_factory):
     try:
         page.goto(f"{server.url}/explorer")
         wait_for_app(page)
-        nav = page.locator("[data-testid=stSidebarNav]")
+        nav = page.locator("[data-testid=stTopNav]")  # the navigation sits in the top bar
         expect(nav.get_by_text("Training playground")).to_be_visible(timeout=30_000)
         expect(nav.get_by_text("Draw & predict")).to_be_visible()
         assert nav.get_by_text("training", exact=True).count() == 0  # no raw file names

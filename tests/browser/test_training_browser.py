@@ -206,11 +206,14 @@ def test_a_shared_link_restores_the_same_controls(browser, app_url):
         page_b.goto(link)
         expect(page_b.get_by_role("button", name="Start a new run")).to_be_visible(timeout=30_000)
         wait_for_app(page_b)
-        for label, value in [("Layer 1 width", "64"), ("Layer 2 width", "32"), ("Seed", "42")]:
-            expect(page_b.get_by_role("spinbutton", name=label)).to_have_value(value)
+        for row, value in [(0, "64"), (1, "32")]:  # each layer is a row of the layer builder
+            width = page_b.locator(f".st-key-train_row_{row}").get_by_role("spinbutton", name="Width")
+            expect(width).to_have_value(value)
+        expect(page_b.get_by_role("spinbutton", name="Seed")).to_have_value("42")
         expect(page_b.get_by_text("0.003").first).to_be_visible()
         expect(page_b.get_by_role("combobox", name="Optimizer")).to_have_value("Adam")
-        expect(page_b.get_by_role("combobox", name="Layer 1 activation")).to_have_value("tanh")
+        row = page_b.locator(".st-key-train_row_0")
+        expect(row.get_by_role("combobox", name="Activation")).to_have_value("tanh")
         assert owner_of(page_b) != owner_of(page_a)
         params_b = parse_qs(urlparse(page_b.url).query)
         assert params_b["seed"] == ["42"] and params_b["hidden"] == ["64-32"]

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
-from nn_core.images.preprocess import EmptyDrawingError, ImageFileError, preprocess_digit, preprocess_file
+from nn_core.images.preprocess import EmptyDrawingError, ImageFileError, load_image, preprocess_digit
 
 CANVAS_SIZE = 280
-MAX_UPLOAD_BYTES = 10_000_000  # the server accepts 20 MB (config.toml); photos need far less
+MAX_UPLOAD_BYTES = 10_000_000  # photos need far less; the server takes up to 200 MB so larger files reach
+# the page and get a message here (a file the browser refuses never reaches the page, which would keep the old result)
 ROUND_KEY = "draw_canvas_round"  # bumped by Clear: a new canvas key is a new, empty canvas
 EMPTY_HINT = "Draw a digit in the black square: one stroke is enough to start."
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp", "gif")
+PREVIEW_SIDE = 320  # the uploaded image is shown at most this many pixels on its long side
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,19 @@ class DigitInput:
     digit: np.ndarray | None  # (28, 28) float32 in [0, 1], bright ink on black
     hint: str = ""  # why there is no digit (empty canvas, nothing uploaded)
     error: str = ""  # a problem the person should fix (unreadable or huge file)
+    preview: np.ndarray | None = None  # an upload as decoded, (h, w) uint8 gray, long side <= PREVIEW_SIDE
+
+
+def _preview(gray: np.ndarray) -> np.ndarray:
+    """A decoded upload (h, w) uint8, shrunk for display: 8-bit gray whatever the file's mode was."""
+    h, w = gray.shape
+    if max(h, w) <= PREVIEW_SIDE:
+        return gray
+    scale = PREVIEW_SIDE / max(h, w)
+    im = Image.fromarray(gray).resize(
+        (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX
+    )
+    return np.asarray(im, dtype=np.uint8)
 
 
 def digit_from_canvas(image: np.ndarray | None) -> DigitInput:
@@ -40,21 +57,34 @@ def digit_from_canvas(image: np.ndarray | None) -> DigitInput:
         return DigitInput(None, hint=EMPTY_HINT)
 
 
+def too_large(size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> DigitInput:
+    """The message for a file of ``size`` bytes over the limit."""
+    return DigitInput(
+        None,
+        error=f"This file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB. "
+        "A photo of one digit needs far less: crop it or save it smaller.",
+    )
+
+
 def digit_from_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> DigitInput:
-    """An uploaded PNG or JPEG file's bytes as a digit (inverted automatically when dark on light)."""
+    """An uploaded image file's bytes as a digit (inverted automatically when dark on light).
+
+    Any mode Pillow decodes (16-bit, 32-bit integer or float gray, palette, alpha, CMYK, 1-bit) is read as
+    8-bit gray first; that gray image is also the ``preview`` the page shows.
+    """
     if len(data) > max_bytes:
-        return DigitInput(
-            None,
-            error=f"This file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB. "
-            "A photo of one digit needs far less: crop it or save it smaller.",
-        )
+        return too_large(len(data), max_bytes)
     try:
-        return DigitInput(preprocess_file(data, invert=None))
+        gray = load_image(data)  # (h, w) uint8
     except ImageFileError as err:
         return DigitInput(None, error=str(err))
+    preview = _preview(gray)
+    try:
+        return DigitInput(preprocess_digit(gray, invert=None), preview=preview)
     except EmptyDrawingError:
         return DigitInput(
             None,
+            preview=preview,
             error="No digit found in this image: the ink must stand out from the paper. "
             "Try a photo with the digit large, dark and in focus.",
         )
@@ -102,14 +132,17 @@ def canvas_input() -> DigitInput:
 def upload_input() -> DigitInput:
     """A file uploader for a photo or scan of one digit; returns the digit it holds."""
     upload = st.file_uploader(
-        "Photo or scan of one digit (PNG or JPEG)",
-        type=["png", "jpg", "jpeg"],
+        "Photo or scan of one digit (PNG, JPEG, TIFF, BMP, WebP or GIF)",
+        type=list(UPLOAD_TYPES),
         key="draw_upload",
-        help="Dark ink on light paper is inverted automatically. Crop to the digit for the best result.",
+        help=f"Up to {MAX_UPLOAD_BYTES / 1e6:g} MB. Dark ink on light paper is inverted automatically. "
+        "Crop to the digit for the best result.",
     )
     if upload is None:
         return DigitInput(None, hint="Upload a PNG or JPEG image of one handwritten digit.")
+    if upload.size > MAX_UPLOAD_BYTES:  # said before reading (and hashing) the whole file
+        return too_large(upload.size)
     given = _cached_upload(upload.getvalue())
-    if not given.error:
-        st.image(upload, caption="Your image", width=160)
+    if given.preview is not None:  # the decoded 8-bit image: st.image cannot re-encode 16-bit or float files
+        st.image(given.preview, caption="Your image (as read, in gray)", width=160)
     return given

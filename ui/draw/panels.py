@@ -21,9 +21,11 @@ from ui.draw.predict import (
     unit_weight_images,
     upscale,
 )
+from ui.feature_maps import conv_maps, feature_maps_figure, filters_figure, first_conv
 
 SEEN_SCALE = 8  # 28x28 shown at 224x224, one network pixel = 8x8 screen pixels
 N_UNITS = 8  # first-layer units shown in "Look inside"
+FULL_WIDTH = 1100  # px: the page's width on a desktop, for the feature maps' heights
 
 
 def network_view(digit: np.ndarray | None) -> None:
@@ -57,15 +59,25 @@ def prediction_panel(network: Network, digit: np.ndarray, class_names: tuple[str
     return prediction
 
 
+def empty_prediction_chart(class_names: tuple[str, ...]) -> None:
+    """The probability chart with no bars, before the first stroke.
+
+    The browser loads its chart library the first time a chart is on the page (1.5-3 s on a 2-core
+    machine); drawing the empty chart while the person starts drawing means the first stroke's
+    probabilities appear as fast as the later ones.
+    """
+    threshold = float(st.session_state.get("draw_threshold", 0.80))
+    zeros = np.zeros(len(class_names), np.float32)
+    figure = probability_figure(zeros, threshold, False, class_names)
+    st.plotly_chart(figure, key="draw_probabilities_empty", config={"displayModeBar": False})
+
+
 def look_inside_panel(
     network: Network, digit: np.ndarray, prediction: Prediction, class_names: tuple[str, ...]
 ) -> None:
     """Hidden-layer activations for this digit and the first-layer units that pushed the answer most."""
     if network.config.layers:
-        st.info(
-            f"This model is built from layers ({architecture_string(network.config)}): the unit views "
-            "below are drawn for networks of dense layers only."
-        )
+        layers_inside_panel(network, digit)
         return
     if not network.config.hidden:
         st.info("This model has no hidden layer: each class score is a weighted sum of the pixels.")
@@ -96,3 +108,42 @@ def look_inside_panel(
         key="draw_units",
         config={"displayModeBar": False},
     )
+
+
+def layers_inside_panel(network: Network, digit: np.ndarray) -> None:
+    """For a network built from layers (a CNN): the first conv layer's filters, then this digit's
+    feature maps layer by layer, then the units of its dense layers."""
+    config = network.config
+    st.markdown(
+        f"**{architecture_string(config)}**: each small image is one feature map, the output of one "
+        "filter over the whole digit: white where the filter fires most (one scale per layer, so a "
+        "dark map is a filter this digit hardly excites). Hover a map for its number and values."
+    )
+    conv = first_conv(network)
+    if conv is not None:
+        st.plotly_chart(
+            filters_figure(conv.W, width=FULL_WIDTH), key="draw_filters", config={"displayModeBar": False}
+        )
+        st.caption(
+            "The first layer's filters: a map is bright where the digit looks like the filter's red "
+            "part and not like its blue part."
+        )
+    for layer in conv_maps(network, digit):
+        st.plotly_chart(
+            feature_maps_figure(layer, width=FULL_WIDTH),
+            key=f"draw_maps_{layer.position}",
+            config={"displayModeBar": False},
+        )
+    outputs = network.hidden_activations(digit.reshape(1, -1))
+    dense = [
+        (out[0], spec.activation)
+        for spec, out in zip(config.layers, outputs, strict=True)
+        if spec.kind == "dense" and out.ndim == 2
+    ]
+    if dense:
+        st.markdown("**Its dense layers**: each square is one unit; brighter means a larger output.")
+        st.plotly_chart(
+            activations_figure([a for a, _ in dense], [n for _, n in dense]),
+            key="draw_activations",
+            config={"displayModeBar": False},
+        )

@@ -113,13 +113,18 @@ def sample_grid_figure(
     return image_grid_figure(images, shown, cols, indices=rows, hover=hover)
 
 
-def image_figure(image: np.ndarray, title: str, *, height: int = 460, colorbar: bool = True) -> go.Figure:
+def image_figure(
+    image: np.ndarray, title: str, *, height: int = 460, colorbar: bool = True, zmax: float | None = None
+) -> go.Figure:
     """One image enlarged, with row, column and raw value on hover.
 
     image : ndarray of shape (h, w), uint8 0..255 (or float, shown as is).
+    zmax : the value drawn as full ink; None: 255 for uint8, else the image's maximum. Give two images
+        shown side by side the same ``zmax`` (and values on the same scale) so their shades compare.
     """
     image = np.asarray(image)
-    zmax = 255 if image.dtype == np.uint8 else float(np.nanmax(image)) or 1.0
+    if zmax is None:
+        zmax = 255 if image.dtype == np.uint8 else float(np.nanmax(image)) or 1.0
     fig = go.Figure(
         go.Heatmap(
             z=image,

@@ -2,7 +2,8 @@
 
 ``analyse`` is pure NumPy (tested without Streamlit); ``render_analysis`` draws it: test accuracy,
 the confusion matrix (choosing a cell shows those test images), the most confidently wrong
-digits, per-class accuracy and the first-layer weights. Results are cached per
+digits, per-class accuracy and the first-layer weights (for a CNN its first conv layer's filters and
+the feature maps of a chosen test image, ``cnn_analysis``). Results are cached per
 (run, reset generation, epoch) in session state, so redraws cost nothing.
 """
 
@@ -18,6 +19,7 @@ from nn_core.data.registry import get_dataset_info
 from nn_core.metrics import confusion_matrix, per_class_report
 from nn_core.network import Network
 from ui.diagram.one_image import image_diagram_section
+from ui.training import cnn_analysis as cnn
 from ui.training import figures as tf
 from ui.training.data import test_set
 from ui.training.view import RunView
@@ -25,6 +27,7 @@ from ui.training.view import RunView
 CACHE = "train_analysis_cache"
 CELL = "train_cell_"  # + run id: the chosen cell of the confusion matrix
 GALLERY = 24
+DIAGONAL = "_diagonal"  # + cell key: the class of a clicked diagonal cell (its correct answers are shown)
 
 
 @dataclass(frozen=True)
@@ -88,17 +91,26 @@ def _cached(view: RunView, network: Network, X: np.ndarray, y: np.ndarray) -> An
     return cache[key]
 
 
+def least_confident_correct(analysis: Analysis, y: np.ndarray, label: int, limit: int = 40) -> np.ndarray:
+    """Indices of test images of class ``label`` predicted correctly, least confident first."""
+    idx = np.flatnonzero((y == label) & (analysis.pred == label))
+    return idx[np.argsort(analysis.confidence[idx], kind="stable")][:limit]
+
+
 def _on_cell_click(chart_key: str, cell_key: str) -> None:
     points = st.session_state[chart_key]["selection"]["points"]
     if points:
         true, pred = int(round(points[0]["y"])), int(round(points[0]["x"]))
-        if true != pred:
-            st.session_state[cell_key] = (true, pred)
-            _mark_chosen(cell_key)
+        if true == pred:  # a diagonal cell: its correct answers, shown in place of the errors
+            st.session_state[cell_key + DIAGONAL] = true
+            return
+        st.session_state[cell_key] = (true, pred)
+        _mark_chosen(cell_key)
 
 
 def _mark_chosen(cell_key: str) -> None:
     st.session_state[cell_key + "_chosen"] = True
+    st.session_state.pop(cell_key + DIAGONAL, None)
 
 
 def _gallery(images: np.ndarray, indices: np.ndarray, captions: list[str], size: int = 84) -> None:
@@ -114,7 +126,7 @@ def render_analysis(view: RunView, network: Network | None) -> None:
         st.info("This run's model could not be read from disk.", icon=":material/error:")
         return
     if view.active and not st.button(
-        f"Analyse the model after epoch {view.epochs_done}",
+        "Analyse the model at its latest finished epoch",  # no number: this part is not redrawn per epoch
         icon=":material/analytics:",
         key="train_analyse_now",
         help="Training goes on meanwhile. The analysis appears by itself when the run pauses or ends.",
@@ -140,7 +152,7 @@ def render_analysis(view: RunView, network: Network | None) -> None:
     with left:
         st.markdown(
             "**Confusion matrix**",
-            help="Rows: the true class; columns: what the network said. Click a cell (or choose it below) to see those test images.",
+            help="Rows: the true class; columns: what the network said. Click a cell (or choose it below) to see those test images; a cell on the diagonal shows the correct answers.",
         )
         chart_key, cell_key = f"train_confusion_{view.run_id}", CELL + view.run_id
         st.plotly_chart(
@@ -163,15 +175,44 @@ def render_analysis(view: RunView, network: Network | None) -> None:
             format_func=lambda c: f"true {names[c[0]]} → predicted {names[c[1]]}",
             help="The cells of the confusion matrix off its diagonal, most errors first.",
         )
-        true, pred = st.session_state[cell_key]
-        idx = cell_examples(result, y, true, pred, limit=GALLERY)
-        count = int(result.confusion[true, pred])
-        st.caption(
-            f"{count} test image{'s' if count != 1 else ''}"
-            + (f", the {len(idx)} most confident shown" if count > len(idx) else "")
-            + ", with the network's confidence."
-        )
-        _gallery(images, idx, [f"{result.confidence[i]:.0%}" for i in idx], size=64)
+        diagonal = st.session_state.get(cell_key + DIAGONAL)
+        if diagonal is not None and 0 <= diagonal < len(names):
+            _correct_gallery(result, y, images, names, diagonal)
+            st.caption(
+                "Choose a misclassified cell above (or click one off the diagonal) to see errors again."
+            )
+        else:
+            _error_gallery(result, y, images, names, st.session_state[cell_key])
+    _rest(view, network, result, X, y, images, names)
+
+
+def _correct_gallery(result: Analysis, y: np.ndarray, images: np.ndarray, names, label: int) -> None:
+    idx = least_confident_correct(result, y, label, limit=GALLERY)
+    count = int(result.confusion[label, label])
+    st.markdown(f"**Correct: true {names[label]} → predicted {names[label]}**")
+    st.caption(
+        f"{count:,} test image{'s' if count != 1 else ''} of {names[label]} recognised"
+        + (f"; the {len(idx)} least confident shown" if count > len(idx) else "")
+        + ", with the network's confidence (the diagonal holds the correct answers)."
+    )
+    _gallery(images, idx, [f"{result.confidence[i]:.0%}" for i in idx], size=64)
+
+
+def _error_gallery(result: Analysis, y: np.ndarray, images: np.ndarray, names, cell: tuple[int, int]) -> None:
+    true, pred = cell
+    idx = cell_examples(result, y, true, pred, limit=GALLERY)
+    count = int(result.confusion[true, pred])
+    st.caption(
+        f"{count} test image{'s' if count != 1 else ''}"
+        + (f", the {len(idx)} most confident shown" if count > len(idx) else "")
+        + ", with the network's confidence."
+    )
+    _gallery(images, idx, [f"{result.confidence[i]:.0%}" for i in idx], size=64)
+
+
+def _rest(
+    view: RunView, network: Network, result: Analysis, X: np.ndarray, y: np.ndarray, images: np.ndarray, names
+) -> None:
     st.markdown(
         "**Most confidently wrong**",
         help="Test images the network got wrong while being most sure of itself: true label, prediction and its probability.",
@@ -186,8 +227,19 @@ def render_analysis(view: RunView, network: Network | None) -> None:
         st.plotly_chart(tf.per_class_figure(result.recall, names), key=f"train_per_class_{view.run_id}")
     with right:
         if network.config.layers:  # first-layer weights as 28x28 images exist for MLPs only
-            return
-        W = network.dense_layers[0].W
-        st.plotly_chart(
-            tf.weights_figure(W), key=f"train_weights_{view.run_id}", config={"displayModeBar": False}
+            cnn.render_filters(network, f"train_filters_{view.run_id}")
+        else:
+            W = network.dense_layers[0].W
+            st.plotly_chart(
+                tf.weights_figure(W), key=f"train_weights_{view.run_id}", config={"displayModeBar": False}
+            )
+    if network.config.layers:
+        choices = cnn.image_choices(idx, y, result.pred)
+        cnn.render_maps(
+            network,
+            images,
+            X,
+            choices,
+            lambda i: f"#{i}: {names[y[i]]} → {names[result.pred[i]]} ({result.confidence[i]:.0%})",
+            f"train_fmaps_{view.run_id}",
         )

@@ -3,7 +3,8 @@
 ``st.session_state["train_values"]`` holds the canonical values (see ``training_params``). Each
 widget has its own key ``train_w_<name>``; when Streamlit drops a widget's state (a page switch,
 a hidden widget) it is restored from the canonical values, so nothing is lost. Choosing a preset,
-adding or removing a layer, or opening a URL rewrites the values and clears the widget keys.
+adding or removing a layer, or opening a URL rewrites the values and clears the widget keys. The
+hidden layers are drawn by ``layers_builder``.
 Each widget takes its choices, range and help from the setting declared on the config field
 (``nn_core.settings``); only its label, layout and step are chosen here.
 """
@@ -14,10 +15,10 @@ from typing import Any
 
 import streamlit as st
 
-from nn_core.config import MAX_HIDDEN_LAYERS
 from nn_core.presets import PRESETS
 from nn_core.settings import get_setting
 from ui.datasets import dataset_title
+from ui.training import layers_builder as lb
 from ui.training import params as tp
 
 VALUES = "train_values"
@@ -81,11 +82,7 @@ def collect() -> None:
     for name in tp.FIELDS:
         if name not in ("hidden", "activations") and _wkey(name) in st.session_state:
             vals[name] = st.session_state[_wkey(name)]
-    n = len(vals["hidden"])
-    vals["hidden"] = tuple(st.session_state.get(_wkey(f"width_{i}"), vals["hidden"][i]) for i in range(n))
-    vals["activations"] = tuple(
-        st.session_state.get(_wkey(f"act_{i}"), vals["activations"][i]) for i in range(n)
-    )
+    lb.collect_rows(vals)
 
 
 def _on_preset() -> None:
@@ -94,21 +91,6 @@ def _on_preset() -> None:
     if name in tp.UI_PRESETS:
         st.session_state[VALUES] = tp.values_from_preset(name, values())
         clear_widgets(keep_preset=True)
-
-
-def _add_layer() -> None:
-    collect()
-    vals = values()
-    vals["hidden"] = (*vals["hidden"], vals["hidden"][-1] if vals["hidden"] else 64)
-    vals["activations"] = (*vals["activations"], vals["activations"][-1] if vals["activations"] else "relu")
-
-
-def _remove_layer(i: int) -> None:
-    collect()
-    vals = values()
-    vals["hidden"] = vals["hidden"][:i] + vals["hidden"][i + 1 :]
-    vals["activations"] = vals["activations"][:i] + vals["activations"][i + 1 :]
-    clear_widgets()
 
 
 def _restore(name: str, value: Any) -> str:
@@ -163,7 +145,7 @@ def render_controls() -> dict[str, Any]:
         st.caption(f"Settings changed since choosing the preset *{vals['preset']}*.")
     _select("dataset", "Dataset", format_func=dataset_title)
     with st.expander("Network", expanded=True, icon=":material/hub:"):
-        _layers(vals)
+        lb.render_layers(vals, collect, clear_widgets)
         left, right = st.columns(2)
         with left:
             _select("init", "Initialisation")
@@ -178,49 +160,6 @@ def render_controls() -> dict[str, Any]:
         _regularisation(vals)
     collect()
     return values()
-
-
-def _layers(vals: dict[str, Any]) -> None:
-    widths, acts = get_setting("hidden"), get_setting("activations")
-    st.markdown("**Hidden layers**", help=f"{widths.help} {acts.help}")
-    lo, hi = widths.span
-    head = st.columns([0.5, 2, 2, 0.9])
-    head[1].caption("width")
-    head[2].caption("activation")
-    for i, (width, act) in enumerate(zip(vals["hidden"], vals["activations"], strict=True)):
-        c_num, c_width, c_act, c_del = st.columns([0.5, 2, 2, 0.9], vertical_alignment="center")
-        c_num.markdown(f"**{i + 1}**")
-        c_width.number_input(
-            f"Layer {i + 1} width",
-            int(lo),
-            int(hi),
-            key=_restore(f"width_{i}", int(width)),
-            step=16,
-            label_visibility="collapsed",
-            help="Units in this layer: 32 to 1024 is usual for MNIST.",
-        )
-        c_act.selectbox(
-            f"Layer {i + 1} activation",
-            acts.choices,
-            key=_restore(f"act_{i}", act),
-            format_func=label,
-            label_visibility="collapsed",
-        )
-        c_del.button(
-            ":material/close:",
-            key=f"train_del_layer_{i}",
-            on_click=_remove_layer,
-            args=(i,),
-            type="tertiary",
-            help=f"Remove layer {i + 1}",
-        )
-    st.button(
-        "Add a layer",
-        icon=":material/add:",
-        on_click=_add_layer,
-        disabled=len(vals["hidden"]) >= MAX_HIDDEN_LAYERS,
-        help=f"Append a hidden layer (up to {MAX_HIDDEN_LAYERS}); it copies the last layer's settings.",
-    )
 
 
 def _optimisation(vals: dict[str, Any]) -> None:
@@ -269,4 +208,17 @@ def _regularisation(vals: dict[str, Any]) -> None:
     _log_slider("weight_decay", "L2 weight decay")
     spec = get_setting("dropout")
     lo, hi = spec.span
-    st.slider("Dropout", lo, hi, key=_restore("dropout", vals["dropout"]), step=0.05, help=spec.help)
+    layered = bool(vals["layers"])
+    st.slider(
+        "Dropout",
+        lo,
+        hi,
+        key=_restore("dropout", vals["dropout"]),
+        step=0.05,
+        help=spec.help,
+        disabled=layered,
+    )
+    if layered:
+        st.caption(
+            "With conv, pooling, batch-norm or dropout layers, dropout is a layer of its own: add one above."
+        )

@@ -33,6 +33,28 @@ COMPARE_METRICS = {
 }
 
 
+MAX_TICKS = 10  # Plotly draws at most about this many y ticks on these chart heights
+
+
+def percent_axis(values: Sequence[float | None]) -> dict:
+    """Y-axis settings for fractions shown as percentages, with as many decimals as the range needs.
+
+    A fixed ``.0%`` repeats labels when the data span a few percent (96%, 95%, 95%, 94%) or less
+    (a run stuck near 10%). The tick step Plotly picks is at least span / ``MAX_TICKS``; the format
+    keeps enough decimals for that step to show, so neighbouring labels differ. Flat data (one
+    value) gets an explicit range of +-0.5 points around it.
+    """
+    ys = [float(v) for v in values if v is not None and np.isfinite(v)]
+    if not ys:
+        return {"tickformat": ".0%"}
+    low, high = min(ys), max(ys)
+    if high - low < 1e-9:
+        return {"tickformat": ".1%", "range": [low - 0.005, high + 0.005]}
+    step = (high - low) / MAX_TICKS * 100  # smallest likely tick step, in percentage points
+    decimals = int(min(4, max(0, np.ceil(-np.log10(step)))))
+    return {"tickformat": f".{decimals}%"}
+
+
 def _layout(fig: go.Figure, title: str, height: int = 300) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.0, "xanchor": "left"},
@@ -68,7 +90,9 @@ def curve_figure(history: Sequence[EpochMetrics], kind: str, planned_epochs: int
     fig.update_xaxes(title="epoch", rangemode="tozero", dtick=1 if span <= 15 else None)
     if planned_epochs:
         fig.update_xaxes(range=[0.5, max(planned_epochs, len(epochs)) + 0.5])
-    fig.update_yaxes(title=title.lower(), tickformat=".0%" if kind == "acc" else None)
+    fig.update_yaxes(title=title.lower())
+    if kind == "acc":
+        fig.update_yaxes(**percent_axis([getattr(r, k) for r in history for k in (train_key, val_key)]))
     if not epochs:  # an empty chart: a plausible scale instead of Plotly's default -1..4
         fig.update_yaxes(range=[0, 1] if kind == "acc" else [0, 2.5])
     fig.update_layout(hovermode="x unified")
@@ -96,7 +120,9 @@ def compare_figure(runs: Sequence[tuple[str, Sequence[EpochMetrics]]], metric: s
         )
     longest = max((len(history) for _, history in runs), default=0)
     fig.update_xaxes(title="epoch", dtick=1 if longest <= 15 else None)
-    fig.update_yaxes(title=COMPARE_METRICS[metric], tickformat=".0%" if metric.endswith("acc") else None)
+    fig.update_yaxes(title=COMPARE_METRICS[metric])
+    if metric.endswith("acc"):
+        fig.update_yaxes(**percent_axis([getattr(r, metric) for _, history in runs for r in history]))
     fig.update_layout(hovermode="x unified")
     return _layout(fig, COMPARE_METRICS[metric].capitalize(), height=380)
 

@@ -15,6 +15,7 @@ from functools import partial
 
 import streamlit as st
 
+from nn_core.health import learning_problem, lr_advice
 from nn_core.model_summary import architecture_string
 from ui.training import figures as tf
 from ui.training import params as tp
@@ -130,7 +131,7 @@ def _buttons(owner: str, view: RunView) -> None:
         key="train_stop",
         on_click=act,
         args=(*args, "stop"),
-        disabled=view.status in ("finished", "stopped"),
+        disabled=view.status not in ("running", "paused", "interrupted"),  # nothing to stop otherwise
         width="stretch",
         help="End training now: the epoch in progress is dropped and the weights of the last full epoch kept.",
     )
@@ -216,6 +217,10 @@ def _status(view: RunView) -> None:
         st.warning(f"The run could not be saved to disk: {view.save_error}", icon=":material/save:")
     last = view.history[-1] if view.history else None
     planned = view.train_config.epochs
+    model = view.model_config
+    problem = (
+        learning_problem(view.history, model.n_classes, model.loss) if view.status != "diverged" else None
+    )
     icon = STATUS_ICONS.get(view.status, "")
     if view.active:
         done, total = view.progress
@@ -244,7 +249,13 @@ def _status(view: RunView) -> None:
             note += f" Test accuracy {view.test['acc']:.2%} (epoch {view.test['epoch']})."
         if view.source == "uploaded":
             note += " " + view.message
+        if problem is not None and view.status in ("finished", "stopped", "paused"):
+            icon = ":material/warning:"
+            note = note.replace(".", ", but the network did not learn.", 1)
         st.markdown(f"{icon} {note}")
+    if problem is not None:
+        advice = lr_advice(view.train_config.lr, view.train_config.optimizer, problem.lr_too_high)
+        st.warning(f"This run is not learning: {problem.reason}. {advice}", icon=":material/trending_flat:")
     val = None if last is None else last.val_acc
     stats = [
         ("learning rate", f"{view.lr_now:.3g}"),
@@ -274,7 +285,10 @@ def _table(view: RunView) -> None:
     if not view.history:
         st.caption("The table fills in as epochs finish.")
         return
-    st.dataframe([r.to_dict() for r in view.history], hide_index=True, column_order=COLUMNS)
+    shown = [c for c in COLUMNS if any(getattr(r, c) is not None for r in view.history)]  # no empty columns
+    st.dataframe([r.to_dict() for r in view.history], hide_index=True, column_order=shown)
+    if len(shown) < len(COLUMNS):
+        st.caption("No validation set: only training figures.")
     st.download_button(
         "Download CSV",
         partial(history_csv, list(view.history)),

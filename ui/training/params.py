@@ -1,7 +1,7 @@
 """The playground's controls as plain values: to and from configs, presets and URL query parameters.
 
 A "values" dict holds one entry per control (``hidden`` and ``activations`` are tuples, one item
-per hidden layer; ``train_size`` is 1,000 to 60,000 where 60,000 means the whole training set).
+per hidden layer; ``layers`` holds layer specs instead when the stack has more than dense layers; ``train_size`` is 1,000 to 60,000 where 60,000 means the whole training set).
 Everything here is pure Python, so it is tested without Streamlit; ``controls`` draws the
 widgets. The values, their URL parameters (``lr=0.05&hidden=128-64``) and their ranges come from
 the settings declared on the config fields (``nn_core.settings``, ``nn_core.links``); this module
@@ -15,19 +15,19 @@ from typing import Any
 from nn_core import links
 from nn_core.config import ConfigError, ModelConfig, TrainConfig
 from nn_core.memory import check_run
+from nn_core.model_summary import summary
 from nn_core.presets import PRESETS
 from nn_core.settings import DECAY_GRID, L2_GRID, LR_GRID, get_setting
 from nn_core.settings import snap as _snap
 
 FULL_TRAIN = 60_000
+SGD_MAX_LR = 2.0  # above this step size (lr, or lr / (1 - momentum)) MNIST runs stop learning
 CUSTOM = "custom"
 LR_OPTIONS = LR_GRID
 L2_OPTIONS = L2_GRID
 DECAY_OPTIONS = DECAY_GRID
 
-# presets the controls can show: those of dense layers (``hidden``); layer-spec presets (lenet, cnn-*)
-# need controls for layers
-UI_PRESETS = tuple(name for name, preset in PRESETS.items() if not preset.model.layers)
+UI_PRESETS = tuple(PRESETS)  # the layer builder shows dense (MLP) and layer-spec (lenet, cnn-*) presets
 
 DEFAULTS: dict[str, Any] = {**links.default_values(), "preset": CUSTOM}
 
@@ -41,6 +41,9 @@ FIELDS: dict[str, tuple[str, str, Any]] = {
 }
 
 
+OTHER_PARAMS = ("owner",)  # query parameters of the page that are not controls
+
+
 def snap(value: float, options: tuple[float, ...]) -> float:
     """The option nearest to ``value`` on a log scale (0 matches only 0)."""
     return _snap(value, options)
@@ -51,7 +54,7 @@ def build_configs(values: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:
     model, train = links.configs_from_values(values)
     model.validate()
     train.validate()
-    if not model.hidden:
+    if not model.hidden and not model.layers:
         raise ConfigError("add at least one hidden layer (a network without one is a linear classifier)")
     check_run(model, train, train.train_size or FULL_TRAIN)  # MemoryBudgetError before anything is allocated
     return model, train
@@ -102,6 +105,9 @@ def params_to_values(
         else:
             allowed = ", ".join(FIELDS["preset"][2])
             problems.insert(0, f"`preset={text[:40]}`: choose one of {allowed}; kept {values['preset']}")
+    known = {key for key, _, _ in FIELDS.values()} | set(OTHER_PARAMS)
+    for key in sorted(set(params) - known):
+        problems.append(f"`{key}={str(params[key])[:40]}`: not a setting of this page; ignored")
     return values, problems
 
 
@@ -122,6 +128,19 @@ def advice(values: dict[str, Any], n_params: int) -> list[str]:
         notes.append(
             f"{values['optimizer']} usually wants a learning rate of 1e-4 to 1e-2; {values['lr']:g} will likely diverge."
         )
+    if values["optimizer"] == "sgd" and values["lr"] > SGD_MAX_LR:
+        notes.append(
+            f"Plain SGD usually wants a learning rate of 0.01 to 1; {values['lr']:g} will likely diverge "
+            "or stop learning (accuracy stuck near 10%)."
+        )
+    if values["optimizer"] in ("momentum", "nesterov"):
+        step = values["lr"] / max(1e-9, 1 - float(values["momentum"]))
+        if step > SGD_MAX_LR:
+            notes.append(
+                f"With momentum {float(values['momentum']):g} each step is about {step:g} times the gradient: "
+                f"{values['optimizer']} usually wants a learning rate of 0.001 to 0.1; {values['lr']:g} will "
+                "likely diverge or stop learning."
+            )
     if values["optimizer"] in ("sgd", "momentum", "nesterov") and values["lr"] < 1e-3:
         notes.append("With plain or momentum SGD a rate below 0.001 learns very slowly.")
     if values["dropout"] > 0.5:
@@ -133,6 +152,11 @@ def advice(values: dict[str, Any], n_params: int) -> list[str]:
     if values["val_fraction"] == 0:
         notes.append("No validation set: only training curves will be drawn.")
     return notes
+
+
+def model_params(model: ModelConfig) -> int:
+    """Weights and biases of any valid model (MLP or layer specs)."""
+    return sum(row.params for row in summary(model))
 
 
 def count_params(hidden: tuple[int, ...], n_inputs: int = 784, n_classes: int = 10) -> int:

@@ -27,6 +27,7 @@ from nn_core.store.runstore import (
     is_valid_id,
     load_run,
     new_id,
+    next_run_name,
     now_iso,
     run_folders,
 )
@@ -36,17 +37,38 @@ from ui.training.worker import RunWorker
 MAX_IDLE_TRAINERS = 4
 
 
+_NAMING_LOCK = threading.Lock()  # naming and registering a run is one step: two tabs never both get "Run 1"
+
+
 def new_run(
-    owner: str, name: str, model_config: ModelConfig, train_config: TrainConfig, data: TrainingData
+    owner: str, name: str | None, model_config: ModelConfig, train_config: TrainConfig, data: TrainingData
 ) -> RunWorker:
-    """Create, save and register a run at epoch 0 (``ConfigError`` for an invalid config)."""
-    worker = RunWorker.create(owner, name, model_config, train_config, data)
-    register(worker)
+    """Create, save and register a run at epoch 0 (``ConfigError`` for an invalid config).
+
+    With ``name`` None the run is called "Run N", N one more than the owner's largest so far; the
+    name is chosen and the run registered under one lock, so concurrent sessions of one owner
+    (two tabs pressing Start together) get different names.
+    """
+    with _NAMING_LOCK:
+        if name is None:
+            name = next_run_name([w.record.name for w in owner_workers(owner)])
+        worker = RunWorker.create(owner, name, model_config, train_config, data)
+        register(worker)
     return worker
 
 
-def import_model(owner: str, name: str, saved: SavedModel, file_name: str) -> RunWorker:
-    """A run made from an uploaded model file (its history kept; it can train further)."""
+def import_model(owner: str, name: str | None, saved: SavedModel, file_name: str) -> RunWorker:
+    """A run made from an uploaded model file (its history kept; it can train further).
+
+    ``name`` None: the next "Run N" of the owner, chosen atomically as in ``new_run``.
+    """
+    with _NAMING_LOCK:
+        if name is None:
+            name = next_run_name([w.record.name for w in owner_workers(owner)])
+        return _import_model(owner, name, saved, file_name)
+
+
+def _import_model(owner: str, name: str, saved: SavedModel, file_name: str) -> RunWorker:
     config = saved.network.config
     if config.n_inputs != 784 or config.n_classes != 10:
         raise ConfigError(

@@ -26,6 +26,11 @@ from ui.training.view import RunView
 from ui.training.worker import RunWorker
 
 
+def _percent(value: float | None, missing: str) -> str:
+    """A fraction as a percentage for the table, or a word saying why there is none (never "None")."""
+    return missing if value is None else f"{value:.2%}"
+
+
 def summary_rows(views: list[RunView]) -> list[dict]:
     """One row per run for the summary table (a run that cannot be summarised shows as damaged)."""
     rows = []
@@ -49,8 +54,8 @@ def _summary_row(v: RunView) -> dict:
         "train size": v.train_config.train_size or 60_000,
         "seed": v.train_config.seed,
         "epochs": v.epochs_done,
-        "best val acc": best,
-        "test acc": None if not v.test else v.test["acc"],
+        "best val acc": _percent(best, "no validation set" if v.train_config.val_fraction == 0 else "-"),
+        "test acc": _percent(v.test["acc"] if v.test else None, "-"),
     }
 
 
@@ -92,14 +97,8 @@ def render_compare(workers: list[RunWorker]) -> None:
     if chosen:
         series = [(by_id[rid].name, by_id[rid].history) for rid in chosen if rid in by_id]
         st.plotly_chart(tf.compare_figure(series, metric), key="train_compare_chart")
-    st.dataframe(
-        summary_rows(list(reversed(views))),
-        hide_index=True,
-        column_config={
-            "best val acc": st.column_config.NumberColumn(format="percent"),
-            "test acc": st.column_config.NumberColumn(format="percent"),
-        },
-    )
+    st.dataframe(summary_rows(list(reversed(views))), hide_index=True)
+    st.caption('Test accuracy is measured when a run finishes or is stopped; "-" until then.')
 
 
 def render_files(owner: str, view: RunView) -> None:

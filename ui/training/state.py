@@ -24,7 +24,7 @@ from nn_core.config import ConfigError
 from nn_core.data.local import DataError
 from nn_core.model_summary import architecture_string
 from nn_core.store.model_file import ModelFileError, SavedModel, load_model
-from nn_core.store.runstore import RunStoreError, next_run_name
+from nn_core.store.runstore import RunStoreError
 from ui.model_choices import register_live_model, unregister_live_model
 from ui.owner import ensure_owner  # noqa: F401 - the playground page calls state.ensure_owner()
 from ui.training import controls
@@ -45,6 +45,11 @@ FLASH_SECONDS = 15.0  # a message outlives the automatic reruns that may follow 
 
 def flash(kind: str, text: str) -> None:
     st.session_state[FLASH] = (kind, text, time.monotonic())
+
+
+def clear_flash() -> None:
+    """A new action starts: the previous action's message no longer applies (each callback calls this)."""
+    st.session_state.pop(FLASH, None)
 
 
 def show_flash() -> None:
@@ -81,12 +86,12 @@ def register_models(workers: list[RunWorker]) -> None:
 
 def start_new_run(owner: str) -> None:
     """Create a run from the controls and start it (a callback of the Start button)."""
+    clear_flash()
     controls.collect()
     try:
         model, train = tp.build_configs(controls.values())
         data = training_data(train)
-        names = [w.record.name for w in reg.owner_workers(owner)]
-        worker = reg.new_run(owner, next_run_name(names), model, train, data)
+        worker = reg.new_run(owner, None, model, train, data)  # named "Run N" atomically
         worker.resume(training_data)
     except ERRORS as err:
         flash("error", f"The run could not start: {err}")
@@ -97,6 +102,7 @@ def start_new_run(owner: str) -> None:
 
 def run_action(owner: str, run_id: str, action: str) -> None:
     """Resume, step, pause, stop or reset a run (a callback of the run's buttons)."""
+    clear_flash()
     worker = reg.get_worker(run_id, owner)
     if worker is None:
         flash("warning", "That run no longer exists (deleted in another tab?).")
@@ -122,6 +128,7 @@ def run_action(owner: str, run_id: str, action: str) -> None:
 
 
 def change_lr(owner: str, run_id: str, key: str) -> None:
+    clear_flash()
     worker = reg.get_worker(run_id, owner)
     if worker is None:
         return
@@ -134,6 +141,7 @@ def change_lr(owner: str, run_id: str, key: str) -> None:
 
 
 def delete_run(owner: str, run_id: str) -> None:
+    clear_flash()
     try:
         reg.remove_run(run_id, owner)
     except ERRORS as err:
@@ -155,6 +163,7 @@ def delete_damaged(owner: str, run_id: str) -> None:
 
 def import_upload(owner: str) -> None:
     """Add the uploaded model file as a run of this owner (the uploader's callback)."""
+    clear_flash()
     upload = st.session_state.get(UPLOAD)
     if upload is not None:
         import_model(owner, upload.name, upload.getvalue())
@@ -164,8 +173,7 @@ def import_model(owner: str, file_name: str, data: bytes) -> None:
     """Add a model file as a run of this owner; a bad file gets a clear message."""
     try:
         saved: SavedModel = load_model(data)
-        names = [w.record.name for w in reg.owner_workers(owner)]
-        worker = reg.import_model(owner, next_run_name(names), saved, file_name)
+        worker = reg.import_model(owner, None, saved, file_name)
     except ERRORS as err:
         flash("error", f"{file_name} was not added: {err}")
         return
@@ -175,6 +183,7 @@ def import_model(owner: str, file_name: str, data: bytes) -> None:
 
 def copy_settings(run_id: str, owner: str) -> None:
     """Put a run's settings into the controls (to start a variation of it)."""
+    clear_flash()
     worker = reg.get_worker(run_id, owner)
     if worker is None:
         return
