@@ -3,13 +3,14 @@
 import streamlit as st
 
 from ui.diagram.panel import diagram_panel
-from ui.draw.digits import add_digit_form, my_digits_section
+from ui.draw.digits import add_digit_buttons, my_digits_section, show_added_message
 from ui.draw.input import canvas_input, upload_input
 from ui.draw.models import choose_model, class_names, load_network
 from ui.draw.panels import empty_prediction_chart, look_inside_panel, network_view, prediction_panel
 from ui.export_buttons import choice_export_buttons
 from ui.layout import draw_panels
 from ui.model_choices import ModelChoice
+from ui.owner import ensure_owner, keep_owner_in_url
 
 st.title("Draw & predict")
 st.markdown(
@@ -17,6 +18,8 @@ st.markdown(
     "MNIST digits were made, and the network gives a probability for each of the ten classes after every stroke."
 )
 
+owner = ensure_owner()
+keep_owner_in_url(owner)
 choice = choose_model()
 if choice is None:
     st.stop()
@@ -47,11 +50,13 @@ def predict_section(model: ModelChoice) -> None:
         if given.error:
             st.error(given.error, icon=":material/error:")
         elif given.digit is None:
+            show_added_message()
             st.info(given.hint, icon=":material/draw:")
             empty_prediction_chart(names)  # the chart library loads now, not on the first stroke
         else:
             prediction = prediction_panel(network, given.digit, names)
-            add_digit_form(given.digit, prediction.top)
+            if model.dataset in ("mnist", ""):  # My digits holds digits, not clothes
+                add_digit_buttons(given.digit, prediction.top, owner)
     if given.digit is not None:
         with st.container(border=True, key="draw_diagram_box"):
             st.markdown("**The network, lit by your drawing**")
@@ -69,4 +74,5 @@ def predict_section(model: ModelChoice) -> None:
 predict_section(choice)
 
 st.header("My digits", divider="gray")
-my_digits_section(load_network(choice, quiet=True), choice.label)
+digit_model = load_network(choice, quiet=True) if choice.dataset in ("mnist", "") else None
+my_digits_section(digit_model, choice.label, owner)

@@ -1,7 +1,8 @@
 """Named presets: model and training configs that reproduce classic MNIST scripts, plus our own.
 
-The last three are convolutional networks given as layer specs (``nn_core.architecture``):
-``lenet`` (LeNet-5 adapted to 28x28 inputs), ``cnn-fast`` and ``cnn-best``.
+``default`` (the Draw page's shipped model, see ``nn_core.store.default_model``) and the last three
+are convolutional networks given as layer specs (``nn_core.architecture``): ``lenet`` (LeNet-5
+adapted to 28x28 inputs), ``cnn-fast`` and ``cnn-best``.
 
 Each preset records what its original reported, so the README can set our measured figure beside it.
 """
@@ -35,10 +36,31 @@ LENET = "conv6x5same,avgpool2,conv16x5,avgpool2,dense120,dense84"
 CNN_FAST = "conv16x5,maxpool2,conv32x5,maxpool2,dense128"
 CNN_BEST = "conv16x5:linear,bn:relu,maxpool2,conv32x5:linear,bn:relu,maxpool2,dense128,dropout0.3"
 
+DEFAULT_LAYERS = "conv32x5:linear,bn:relu,maxpool2,conv64x5:linear,bn:relu,maxpool2,dense128,dropout0.25"
+
 
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
+        Preset(
+            "default",
+            "The Draw page's shipped model: conv32x5-bn-pool-conv64x5-bn-pool-dense128-dropout CNN, "
+            "Nesterov lr 0.05, batch 128, cosine, 16 epochs of drawing-like augmentation "
+            "(scripts/build_default_model.py adds 2 at lr 0.003 on thicker strokes).",
+            _cnn(DEFAULT_LAYERS),
+            TrainConfig(
+                epochs=16,
+                batch_size=128,
+                optimizer="nesterov",
+                lr=0.05,
+                schedule="cosine",
+                weight_decay=3e-4,
+                augment=True,
+                elastic=True,
+                val_fraction=0.0,
+            ),
+            "",
+        ),
         Preset(
             "fast",
             "Fewest seconds to 98% test accuracy: 784-384-10 ReLU, Nesterov lr 0.3, batch 128, cosine, 3 epochs.",

@@ -169,3 +169,32 @@ def test_bad_inputs_raise_clear_errors():
         augment_batch(np.zeros((2, 784), np.float32), rng, AugmentConfig(scale_range=(1.2, 0.9)))
     with pytest.raises(ValueError, match="out"):
         augment_batch(np.zeros((2, 784), np.float32), rng, out=np.zeros((2, 28, 28), np.float32))
+
+
+def test_slant_moves_the_top_right_and_the_bottom_left():
+    from nn_core.images.augment import CENTRE, slant_inverse
+
+    image = np.zeros((1, 28, 28), np.float32)
+    image[0, 4:24, 13:15] = 1.0  # an upright bar
+    identity = np.array([[[1, 0, 0], [0, 1, 0]]], np.float32)
+    m = slant_inverse(identity, np.array([0.3]))
+    # the source of output (x, y) is x - 0.3 * (CENTRE - y): the top of the bar now sits further right
+    np.testing.assert_allclose(
+        m[0] @ np.array([20.0, 4.0, 1.0]), [20.0 - 0.3 * (CENTRE - 4.0), 4.0], atol=1e-5
+    )
+    out = augment_batch(
+        image,
+        np.random.default_rng(0),
+        AugmentConfig(max_shift=0, max_rotation=0, scale_range=(1, 1), max_shear=20),
+    )[0]
+    top, bottom = out[5].argmax(), out[22].argmax()
+    assert top != bottom  # the bar leans one way or the other
+
+
+def test_no_shear_draws_nothing_extra_from_the_generator():
+    image = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+    a = augment_batch(image, np.random.default_rng(7), AugmentConfig())
+    b = augment_batch(image, np.random.default_rng(7), AugmentConfig(max_shear=0.0))
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="max_shear"):
+        AugmentConfig(max_shear=80).validate()

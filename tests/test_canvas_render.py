@@ -143,3 +143,56 @@ def test_real_mnist_digits_survive_canvas_rendering(mnist_root):
     scores = np.array([corr(preprocess_digit(c), d) for c, d in zip(canvases, digits, strict=True)])
     assert np.median(scores) > 0.8
     assert np.mean(scores > 0.6) >= 0.9
+
+
+def _ink_box(canvas: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the ink on a rendered canvas."""
+    ink = ink_of(canvas) > 0.5
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+def test_a_style_fixes_size_and_puts_the_digit_in_a_corner():
+    from nn_core.images.canvas import CanvasStyle
+
+    digit = synthetic_digit("7")
+    for seed in range(4):
+        canvas = render_canvas_style(
+            digit, np.random.default_rng(seed), style=CanvasStyle(height=1 / 3, off_centre=True)
+        )
+        top, bottom, left, right = _ink_box(canvas)
+        assert 80 <= bottom - top <= 110  # about a third of 280, plus the brush
+        assert min(top, 279 - bottom) <= 30 and min(left, 279 - right) <= 30  # against a corner
+
+
+def test_brush_factor_changes_the_stroke_width():
+    from nn_core.images.canvas import CanvasStyle
+
+    digit = synthetic_digit("1")
+    ink = {
+        f: ink_of(
+            render_canvas_style(
+                digit, np.random.default_rng(3), style=CanvasStyle(height=0.6, brush_factor=f)
+            )
+        ).sum()
+        for f in (0.5, 1.0, 2.0)
+    }
+    assert ink[0.5] < 0.75 * ink[1.0] and ink[2.0] > 1.4 * ink[1.0]
+
+
+def test_slant_leans_the_top_to_the_right_for_positive_angles():
+    from nn_core.images.canvas import CanvasStyle
+
+    digit = synthetic_digit("1")  # an upright bar
+
+    def lean(slant: float) -> float:
+        canvas = render_canvas_style(
+            digit, np.random.default_rng(0), style=CanvasStyle(height=0.6, slant=slant)
+        )
+        ink = ink_of(canvas) > 0.5
+        rows = np.flatnonzero(ink.any(axis=1))
+        top_cols = np.flatnonzero(ink[rows[0] + 5])
+        bottom_cols = np.flatnonzero(ink[rows[-1] - 5])
+        return float(top_cols.mean() - bottom_cols.mean())
+
+    assert lean(20.0) > 15 and lean(-20.0) < -15 and abs(lean(0.0)) < 10

@@ -601,6 +601,33 @@ def test_train_on_a_real_mnist_subset(mnist_root, capsys, monkeypatch):
     assert final["test_accuracy"] > 0.85
 
 
+def test_predict_without_a_model_uses_the_shipped_default_model_and_needs_no_data(
+    capsys, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DIGIT_LAB_DATA", str(tmp_path / "no-data"))
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path / "home"))
+    seven = tmp_path / "seven.png"
+    im = Image.new("L", (280, 280), 255)  # dark ink on white paper, as a scan
+    ImageDraw.Draw(im).line([(60, 50), (210, 50), (110, 240)], fill=0, width=18)
+    im.save(seven)
+    status, out, err = run(capsys, "predict", str(seven), "--json")
+    assert status == 0, err
+    (result,) = json_lines(out)
+    assert result["prediction"] == 7 and result["name"] == "7"
+    assert not (tmp_path / "no-data").exists()  # nothing downloaded
+
+
+def test_predict_says_how_to_restore_a_missing_default_model(capsys, tmp_path, monkeypatch):
+    from nn_core.store import default_model
+
+    monkeypatch.setattr(default_model, "SHIPPED_PATH", tmp_path / "gone.npz")
+    seven = tmp_path / "seven.png"
+    Image.new("L", (28, 28), 0).save(seven)
+    status, out, err = run(capsys, "predict", str(seven))
+    assert status == 1
+    assert "default model file is missing" in err and "build_default_model" in err and "--model" in err
+
+
 # ----- settings flags from the schema, --config, and the command line of a run ---------------------
 
 

@@ -94,11 +94,35 @@ def test_download_bytes_load_like_mnist(path):
     assert back.next_id == 3
 
 
-def test_default_path_lives_under_the_app_home(monkeypatch, tmp_path):
+def test_each_owner_has_a_file_of_their_own_under_the_app_home(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
-    assert digitset_path() == tmp_path / "digits" / "my-digits.npz"
-    add_digit(_digit(np.random.default_rng(4)), 0)
-    assert len(load_digits()) == 1
+    assert digitset_path("a1b2c3d4e5f60718") == tmp_path / "digits" / "a1b2c3d4e5f60718.npz"
+    add_digit(_digit(np.random.default_rng(4)), 0, digitset_path("a1b2c3d4e5f60718"))
+    assert len(load_digits(digitset_path("a1b2c3d4e5f60718"))) == 1
+    assert len(load_digits(digitset_path("ffff0000ffff0000"))) == 0  # another owner sees none of them
+    for bad in ("../etc", "", "a/b", "UPPER"):
+        with pytest.raises(ValueError, match="owner id"):
+            digitset_path(bad)
+
+
+def test_merging_a_shared_set_adds_new_digits_with_new_ids_and_skips_repeats(tmp_path):
+    rng = np.random.default_rng(9)
+    mine, theirs = tmp_path / "mine.npz", tmp_path / "theirs.npz"
+    shared = _digit(rng)
+    add_digit(shared, 1, mine)
+    add_digit(_digit(rng), 2, mine)
+    add_digit(shared, 1, theirs)  # the same digit as one of mine
+    add_digit(_digit(rng), 5, theirs)
+    add_digit(_digit(rng), 6, theirs)
+    incoming = digitset_from_bytes(digitset_to_bytes(load_digits(theirs)))
+    after, added = digitset.merge_digits(incoming, mine, now=5.0)
+    assert added == 2
+    assert after.labels.tolist() == [1, 2, 5, 6]
+    assert after.ids.tolist() == [1, 2, 3, 4] and after.next_id == 5
+    assert after.added[-2:].tolist() == [5.0, 5.0]
+    assert load_digits(mine).labels.tolist() == [1, 2, 5, 6]
+    again, none = digitset.merge_digits(incoming, mine)
+    assert none == 0 and len(again) == 4
 
 
 @pytest.mark.parametrize("label", [-1, 10, 3.0, True, "7", None])

@@ -1,74 +1,140 @@
-"""The default model: its configuration, progress reporting, and the file it is saved to."""
+"""The default model that ships in the package: the file, its card, the checks on load, the recipe."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
+from nn_core.data.local import load_split, to_float
 from nn_core.experiment import TrainingData
 from nn_core.presets import get_preset
 from nn_core.store.default_model import (
-    FILE_NAME,
-    default_configs,
+    CARD_PATH,
+    SHIPPED_PATH,
+    DefaultModelError,
+    default_model_card,
     default_model_path,
-    save_default_model,
+    load_default_model,
+    same_architecture,
+)
+from nn_core.store.default_training import (
+    FINE_TUNE_LR,
+    PRESET,
+    drawing_augment,
+    fine_tune,
     train_default_model,
 )
-from nn_core.store.model_file import load_model
+from nn_core.store.model_file import SavedModel, save_model
+
+MAX_BYTES = 1_000_000
 
 
-def _tiny_data(n: int = 200, seed: int = 0) -> TrainingData:
-    """Two easy classes: ink in the top half (label 0) or the bottom half (label 1)."""
+def test_the_shipped_file_is_small_and_inside_the_package():
+    assert default_model_path() == SHIPPED_PATH
+    assert SHIPPED_PATH.parent.name == "store" and SHIPPED_PATH.parent.parent.name == "nn_core"
+    assert 0 < SHIPPED_PATH.stat().st_size < MAX_BYTES
+
+
+def test_the_shipped_file_loads_without_any_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_DATA", str(tmp_path / "no-data"))
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path / "home"))
+    model = load_default_model()
+    assert same_architecture(model.network.config, get_preset(PRESET).model)
+    assert model.network.config.layers == get_preset(PRESET).model.layers
+    assert model.dataset == "mnist"
+    assert all(w.dtype == np.float32 for w in model.network.params().values())
+    card = default_model_card()
+    assert card["preset"] == PRESET and card["dataset"] == "mnist"
+    assert card["parameters"] == model.network.n_params()
+    assert card["epochs"] == len(model.history) >= 1
+
+
+@pytest.mark.real_data
+def test_the_shipped_model_reaches_its_recorded_test_accuracy(mnist_root):
+    images, labels = load_split("mnist", "test", mnist_root)
+    network = load_default_model().network
+    predicted = network.predict(to_float(images).reshape(len(labels), 784))
+    accuracy = float((predicted == labels).mean())
+    card = default_model_card()
+    assert accuracy == pytest.approx(card["test_accuracy"], abs=1e-4)  # the card tells the truth
+    assert accuracy >= 0.99  # and it is a strong model
+
+
+def test_a_missing_file_says_how_to_restore_it(tmp_path):
+    with pytest.raises(DefaultModelError, match="missing.*build_default_model"):
+        load_default_model(tmp_path / "default_model.npz")
+
+
+def test_a_damaged_file_says_so(tmp_path):
+    path = tmp_path / "default_model.npz"
+    path.write_bytes(SHIPPED_PATH.read_bytes()[:5000])
+    with pytest.raises(DefaultModelError, match="damaged.*build_default_model"):
+        load_default_model(path)
+
+
+def test_another_architecture_is_refused(tmp_path):
+    from nn_core.config import ModelConfig
+    from nn_core.network import build_network
+
+    path = tmp_path / "default_model.npz"
+    network = build_network(ModelConfig(hidden=(8,), activations=("relu",)), np.random.default_rng(0))
+    save_model(path, SavedModel(network))
+    with pytest.raises(DefaultModelError, match="another architecture"):
+        load_default_model(path)
+
+
+def test_the_card_is_empty_when_unreadable(tmp_path):
+    bad = tmp_path / "card.json"
+    bad.write_text("{not json")
+    assert default_model_card(bad) == {}
+    assert default_model_card(tmp_path / "none.json") == {}
+    assert json.loads(CARD_PATH.read_text()) == default_model_card()
+
+
+def _tiny_data(n: int = 160, seed: int = 0) -> TrainingData:
+    """Two easy classes: a bar in the top half (label 0) or the bottom half (label 1)."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, size=n)
-    X = rng.uniform(0, 0.1, size=(n, 28, 28)).astype(np.float32)
+    X = rng.uniform(0, 0.05, size=(n, 28, 28)).astype(np.float32)
     for i, label in enumerate(y):
-        X[i, 14 * label : 14 * label + 14, 8:20] += 0.8
+        X[i, 6 + 12 * label : 10 + 12 * label, 6:22] = 1.0
     X = X.reshape(n, 784)
     empty = np.zeros((0, 784), np.float32)
-    return TrainingData(X[:150], y[:150], empty, np.zeros(0, np.int64), X[150:], y[150:])
+    return TrainingData(X[:128], y[:128], empty, np.zeros(0, np.int64), X[128:], y[128:])
 
 
-def test_configs_are_the_fast_preset_with_augmentation_switchable():
-    fast = get_preset("fast")
-    model, train = default_configs()
-    assert model == fast.model
-    assert train.augment is True
-    assert {k: v for k, v in train.to_dict().items() if k != "augment"} == {
-        k: v for k, v in fast.train.to_dict().items() if k != "augment"
-    }
-    assert default_configs(augment=False)[1] == fast.train
-
-
-def test_training_reports_rising_progress_and_learns(tmp_path):
-    calls: list[tuple[float, str]] = []
-    model = train_default_model(progress=lambda f, m: calls.append((f, m)), data=_tiny_data())
-    fractions = [f for f, _ in calls]
-    assert fractions == sorted(fractions)
-    assert fractions[-1] == 1.0 and 0.0 < fractions[0] < 0.1
-    epochs = default_configs()[1].epochs
-    assert any(m.startswith(f"Epoch {epochs} of {epochs}") for _, m in calls)
-    assert calls[-1][1].startswith("Done:") and "test set" in calls[-1][1]
-    assert len(model.history) == epochs
+def test_drawing_augment_changes_most_digits_and_keeps_some():
     data = _tiny_data()
-    assert (model.network.predict(data.X_test) == data.y_test).mean() > 0.9
+    out = np.empty_like(data.X_train)
+    drawing_augment(data.X_train, np.random.default_rng(3), out)
+    same = np.all(out == data.X_train, axis=1)
+    assert out.dtype == np.float32 and 0.0 <= out.min() and out.max() <= 1.0
+    assert 0 < same.sum() < len(same) // 2  # about 15% kept as they are
 
 
-def test_saved_model_loads_back_with_its_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
-    assert default_model_path() == tmp_path / "models" / FILE_NAME
-    model = train_default_model(data=_tiny_data(seed=1), augment=False)
-    path = save_default_model(model)
-    assert path == default_model_path() and path.exists()
-    back = load_model(path)
-    assert back.train_config == default_configs(augment=False)[1]
-    X = _tiny_data(seed=1).X_test
-    np.testing.assert_array_equal(back.network.predict_proba(X), model.network.predict_proba(X))
-    assert [p.name for p in path.parent.iterdir()] == [FILE_NAME]  # written atomically, no leftovers
+def test_the_recipe_trains_the_preset_then_fine_tunes_and_reports_each_epoch():
+    seen: list[tuple[int, float]] = []
+    progress: list[float] = []
+    model = train_default_model(
+        progress=lambda f, m: progress.append(f),
+        data=_tiny_data(),
+        epochs=2,
+        fine_tune_epochs=1,
+        on_epoch=lambda trainer, record, acc: seen.append((record.epoch, acc)),
+    )
+    assert same_architecture(model.network.config, get_preset(PRESET).model)
+    assert model.train_config.epochs == 3 and model.train_config.augment  # the preset's config, recorded
+    assert [e for e, _ in seen] == [1, 2, 3] and [r.epoch for r in model.history] == [1, 2, 3]
+    assert model.history[-1].lr == pytest.approx(FINE_TUNE_LR)
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
 
 
-def test_missing_data_raises_the_data_layers_error(tmp_path):
-    from nn_core.data.local import DataError
-
-    with pytest.raises(DataError):
-        train_default_model(root=tmp_path)
+def test_fine_tuning_a_first_phase_checkpoint_continues_its_history():
+    first = train_default_model(data=_tiny_data(), epochs=1, fine_tune_epochs=0)
+    assert len(first.history) == 1
+    before = first.network.get_weights()
+    tuned = fine_tune(first, _tiny_data(), epochs=1)
+    assert len(tuned.history) == 2 and tuned.train_config.epochs == 2
+    assert any(not np.array_equal(before[k], v) for k, v in tuned.network.get_weights().items())

@@ -20,3 +20,9 @@ def test_entry_caption_adds_the_models_answer_only_when_it_differs():
     assert entry_caption(12, 7, None) == "#12: 7"
     assert entry_caption(12, 7, 7) == "#12: 7"
     assert entry_caption(3, 4, 9) == "#3: 4 (model: 9)"
+
+
+def test_the_suggested_label_moves_on_and_wraps_round():
+    from ui.draw.digits import next_label
+
+    assert [next_label(d) for d in range(10)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]

@@ -67,7 +67,7 @@ def test_with_the_data_present_both_datasets_are_ready(monkeypatch, tmp_path, mn
     text = " ".join(m.value for m in at.markdown)
     assert "**MNIST**: 60,000 training and 10,000 test images, ready" in text
     assert "**Fashion-MNIST**: 60,000 training" in text
-    assert not at.button and "No model yet" in text
+    assert not at.button and "Models ready to predict with: **Default model**." in text  # ships with the app
 
 
 def test_missing_data_offers_a_download_that_fills_the_folder(monkeypatch, tmp_path, mirror):
@@ -107,4 +107,4 @@ def test_saved_models_are_named_on_the_home_page(monkeypatch, tmp_path, mnist_ro
     save_model(tmp_path / "home" / "models" / "my-model.npz", SavedModel(network))
     at = _open(monkeypatch, mnist_root, tmp_path)
     assert not at.exception
-    assert "Models ready to predict with: **my-model**." in [m.value for m in at.markdown]
+    assert "Models ready to predict with: **Default model**, **my-model**." in [m.value for m in at.markdown]

@@ -41,6 +41,7 @@ def test_only_this_owners_runs_and_standalone_files_are_offered(tmp_path, monkey
     assert not at.exception
     lines = [m.value for m in at.markdown]
     assert lines == [
+        "default|Default model|(128,)",  # ships with the app (a CNN: its hidden widths are not used)
         "live|Run 9 · live|none",
         "file|Run 1 (saved run)|(8,)",
         "file|default-mnist|(5,)",

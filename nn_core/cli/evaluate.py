@@ -3,7 +3,8 @@
 ``evaluate`` reports test accuracy, per-class precision and recall, and the confusion matrix, on the
 dataset the model was trained on unless ``--dataset`` names another. ``predict`` sends each PNG or
 JPG file through the same preprocessing as the drawing canvas (``nn_core.images.preprocess``) and reports
-the top class and all class probabilities; a file that cannot be used gets an error line and the
+the top class and all class probabilities, with the shipped default model unless ``--model`` names
+another (so it works before any dataset is downloaded); a file that cannot be used gets an error line and the
 others still run (the exit status is then 1).
 """
 
@@ -46,7 +47,11 @@ def add_predict_parser(sub: argparse._SubParsersAction) -> None:
         help="classify image files of digits with a saved model",
         description="Classify PNG/JPG images (drawn, scanned or photographed), preprocessed as the canvas is.",
     )
-    p.add_argument("--model", required=True, metavar="PATH", help="a model file saved by Digit Lab (.npz)")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a model file saved by Digit Lab (.npz); default: the default model that ships with Digit Lab",
+    )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, one digit each")
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
     p.set_defaults(run=run_predict, parser=p)
@@ -60,6 +65,16 @@ def _load(path: str) -> SavedModel:
             "it is not an image classifier this command can use"
         )
     return saved
+
+
+def _load_default() -> SavedModel:
+    """The shipped default model (no dataset needed); ``CommandError`` saying how to restore it."""
+    from nn_core.store.default_model import DefaultModelError, load_default_model
+
+    try:
+        return load_default_model()
+    except DefaultModelError as err:
+        raise CommandError(f"{err} (or pass --model PATH)") from None
 
 
 def _class_names(saved: SavedModel) -> tuple[str, ...]:
@@ -153,7 +168,7 @@ def _percent(value: float) -> str:
 def run_predict(args: argparse.Namespace) -> int:
     from nn_core.images.preprocess import EmptyDrawingError, ImageFileError, preprocess_file
 
-    saved = _load(args.model)
+    saved = _load(args.model) if args.model else _load_default()
     names = _class_names(saved)
     labels = [name if name == str(k) else f"{k} ({name})" for k, name in enumerate(names)]
     width, label_width = max(len(path) for path in args.images), max(len(label) for label in labels)

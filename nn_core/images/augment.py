@@ -30,6 +30,7 @@ class AugmentConfig:
     elastic: bool = False  # add an elastic distortion after the affine transform
     elastic_alpha: float = 8.0  # strength of the elastic displacement (pixels before smoothing)
     elastic_sigma: float = 3.0  # Gaussian smoothing of the displacement field (pixels)
+    max_shear: float = 0.0  # slant in degrees, in [-max_shear, max_shear] (0: none, no random draw)
 
     def validate(self) -> None:
         """Raise ValueError with an actionable message if a field is out of range."""
@@ -40,6 +41,8 @@ class AugmentConfig:
         lo, hi = self.scale_range
         if not (0 < lo <= hi and np.isfinite(hi)):
             raise ValueError(f"scale_range must be (low, high) with 0 < low <= high; got {self.scale_range}.")
+        if not (np.isfinite(self.max_shear) and 0 <= self.max_shear < 60):
+            raise ValueError(f"max_shear must be between 0 and 60 degrees; got {self.max_shear}.")
         if self.elastic and not (self.elastic_alpha >= 0 and self.elastic_sigma > 0):
             raise ValueError(
                 f"elastic_alpha must be >= 0 and elastic_sigma > 0; got {self.elastic_alpha}, "
@@ -239,7 +242,25 @@ def augment_batch(
     images = np.asarray(images)
     n = len(_as_batch(images))
     shifts, angles, scales = random_affine_params(n, rng, config)
+    matrices = _inverse_matrices(shifts, angles, scales)
+    if config.max_shear > 0:
+        slant = np.tan(np.deg2rad(rng.uniform(-config.max_shear, config.max_shear, size=n)))
+        matrices = slant_inverse(matrices, slant)
     elastic = None
     if config.elastic and config.elastic_alpha > 0:
         elastic = (rng, config.elastic_alpha, config.elastic_sigma)
-    return _warp(images, _inverse_matrices(shifts, angles, scales), out, elastic)
+    return _warp(images, matrices, out, elastic)
+
+
+def slant_inverse(matrices: np.ndarray, slant: np.ndarray) -> np.ndarray:
+    """Compose a horizontal slant before the transforms whose inverse ``matrices`` (n, 2, 3) give.
+
+    The slant moves a pixel ``slant * (CENTRE - y)`` to the right (positive: the top leans right, as in
+    italic writing), so the source of an output point is the affine source moved back by that much.
+    slant : ndarray of shape (n,), tangent of the slant angle. Returns new (n, 2, 3) float32 matrices.
+    """
+    t = np.asarray(slant, np.float32)[:, None]  # (n, 1)
+    out = np.array(matrices, dtype=np.float32, copy=True)
+    out[:, 0, :] += t * out[:, 1, :]
+    out[:, 0, 2] -= t[:, 0] * CENTRE
+    return out

@@ -1,83 +1,70 @@
-"""The ready-made model the Draw page predicts with when the user has none of their own.
+"""The ready-made model that ships with Digit Lab, for the Draw page and ``predict`` without ``--model``.
 
-It is the ``fast`` preset (a one-hidden-layer ReLU network trained for a few epochs) trained on MNIST
-with random shifts, rotations and scaling (``augment=True``): drawings put through the preprocessing
-are less regular than MNIST itself, and augmentation raises accuracy on canvas-style renderings (see
-BENCHMARKS.md). It is saved once as ``models_dir()/default-mnist.npz``, so later visits load it at once.
+It is the ``default`` preset trained on MNIST with drawing-like augmentation (see
+``nn_core.store.default_training``) and kept inside the package as ``default_model.npz``, so a fresh
+install predicts at once, before any dataset is downloaded. Rebuild it with
+``python scripts/build_default_model.py``, which also writes ``default_model.json``, the figures
+measured then (MNIST test accuracy, training time). ``load_default_model`` checks the file is there, whole
+and of the preset's architecture, and says how to restore it otherwise.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from collections.abc import Callable
+import json
 from pathlib import Path
+from typing import Any
 
-from nn_core.config import ModelConfig, TrainConfig
-from nn_core.experiment import TrainingData, load_training_data, make_trainer
+from nn_core.config import ModelConfig
 from nn_core.presets import get_preset
-from nn_core.store.model_file import SavedModel, save_model
-from nn_core.store.paths import models_dir
+from nn_core.store.model_file import ModelFileError, SavedModel, load_model
 
-FILE_NAME = "default-mnist.npz"
-AUGMENT = True
+SHIPPED_PATH = Path(__file__).resolve().with_name("default_model.npz")
+CARD_PATH = SHIPPED_PATH.with_suffix(".json")  # what was measured when it was built
+PRESET = "default"
+REBUILD_HINT = "restore it from the project's repository or rebuild it: python scripts/build_default_model.py"
 
-# progress(fraction done in [0, 1], what is happening, in words)
-Progress = Callable[[float, str], None]
-LOAD_SHARE = 0.05  # part of the progress bar given to reading the data
+
+class DefaultModelError(RuntimeError):
+    """The shipped default model is missing, damaged or not the ``default`` preset's architecture."""
 
 
 def default_model_path() -> Path:
-    return models_dir() / FILE_NAME
+    """Where the shipped default model lives (inside the package)."""
+    return SHIPPED_PATH
 
 
-def default_configs(augment: bool = AUGMENT) -> tuple[ModelConfig, TrainConfig]:
-    """The ``fast`` preset's model and training configs, with augmentation switched on or off."""
-    preset = get_preset("fast")
-    return preset.model, dataclasses.replace(preset.train, augment=augment)
+def same_architecture(a: ModelConfig, b: ModelConfig) -> bool:
+    """True when both configs build the same network (fields a layer stack ignores are not compared)."""
+    shared = ("n_inputs", "n_classes", "output", "loss", "layers")
+    mlp = () if a.layers else ("hidden", "activations", "dropout", "leaky_slope")
+    return all(getattr(a, f) == getattr(b, f) for f in (*shared, *mlp))
 
 
-def train_default_model(
-    progress: Progress | None = None,
-    data: TrainingData | None = None,
-    augment: bool = AUGMENT,
-    root: Path | None = None,
-) -> SavedModel:
-    """Train the default model and return it (not saved: see ``save_default_model``).
+def default_model_card(path: Path | None = None) -> dict[str, Any]:
+    """The figures measured when the default model was built (``default_model.json``): ``test_accuracy``
+    on MNIST, ``epochs``, ``train_seconds`` and ``built`` (ISO date). Empty when missing or unreadable."""
+    try:
+        card = json.loads((CARD_PATH if path is None else Path(path)).read_text())
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}
 
-    Parameters
-    ----------
-    progress : called with (fraction done, message) after loading and after every batch
-    data : MNIST already split as the config says (loaded through the data layer when None)
-    root : data folder for ``load_training_data`` (``$DIGIT_LAB_DATA`` or the default when None)
 
-    Raises ``nn_core.data.local.DataError`` when MNIST is not available.
+def load_default_model(path: Path | None = None) -> SavedModel:
+    """Read and check the default model (``default_model_path()`` unless ``path`` is given).
+
+    Raises ``DefaultModelError`` with a message a person can act on when the file is missing, cannot be
+    read, or holds another architecture than the ``default`` preset.
     """
-    report = progress or (lambda fraction, message: None)
-    model_config, train_config = default_configs(augment)
-    if data is None:
-        report(0.0, "Reading MNIST...")
-        data = load_training_data(train_config, root=root)
-    report(LOAD_SHARE, "Starting training...")
-    trainer = make_trainer(model_config, train_config, data)
-    epochs = train_config.epochs
-    start = time.perf_counter()
-    for epoch in range(epochs):
-
-        def on_batch(done: int, total: int, epoch: int = epoch) -> None:
-            fraction = (epoch + done / total) / epochs
-            elapsed = time.perf_counter() - start
-            report(
-                LOAD_SHARE + (1 - LOAD_SHARE) * fraction,
-                f"Epoch {epoch + 1} of {epochs}, batch {done} of {total} ({elapsed:.0f} s)",
-            )
-
-        trainer.run_epoch(on_batch=on_batch)
-    _, test_acc = trainer.evaluate(data.X_test, data.y_test)
-    report(1.0, f"Done: {test_acc:.1%} on the MNIST test set.")
-    return SavedModel(trainer.network, train_config, list(trainer.history), train_config.dataset)
-
-
-def save_default_model(model: SavedModel, path: Path | None = None) -> Path:
-    """Write the model atomically to ``path`` (default ``default_model_path()``); returns the path."""
-    return save_model(default_model_path() if path is None else path, model)
+    path = SHIPPED_PATH if path is None else Path(path)
+    if not path.is_file():
+        raise DefaultModelError(f"The default model file is missing ({path.name}): {REBUILD_HINT}.")
+    try:
+        model = load_model(path)
+    except (ModelFileError, OSError) as err:
+        raise DefaultModelError(f"The default model file is damaged ({err}): {REBUILD_HINT}.") from None
+    if not same_architecture(model.network.config, get_preset(PRESET).model):
+        raise DefaultModelError(
+            f"The default model file holds another architecture than the '{PRESET}' preset: {REBUILD_HINT}."
+        )
+    return model

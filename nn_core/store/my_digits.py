@@ -1,8 +1,10 @@
-"""A person's own labelled digits ("My digits"), kept as one ``.npz`` file on disk.
+"""A person's own labelled digits ("My digits"), kept as one ``.npz`` file per owner on disk.
 
-Each entry is a preprocessed 28x28 digit in MNIST format (bright ink on black) stored as uint8, its
+Digits belong to an owner as runs do (the id a browser tab keeps in its address): each owner's set is
+``app_home()/digits/<owner>.npz``, and nobody else's page lists it. Sharing a set is explicit: its
+download is the same file, and ``merge_digits`` adds an uploaded set to one's own. Each entry is a preprocessed 28x28 digit in MNIST format (bright ink on black) stored as uint8, its
 label, a unique id (never reused, so deleting by id is safe while the set changes) and the time it was
-added. The file (``app_home()/digits/my-digits.npz`` by default) is also the download: ``np.load`` gives
+added. The file is also the download: ``np.load`` gives
 ``images`` uint8 (n, 28, 28) and ``labels`` uint8 (n,) like MNIST, plus ``ids``, ``added`` and ``next_id``. Writes
 replace the file atomically, and a process-wide lock keeps two sessions from losing each other's digits.
 """
@@ -21,10 +23,11 @@ import numpy as np
 from nn_core.store.model_file import write_atomic
 from nn_core.store.npz_reader import NpzError, NpzReader
 from nn_core.store.paths import app_home
+from nn_core.store.runstore import is_valid_id
 
 FORMAT = "digit-lab-digits"
 VERSION = 1
-FILE_NAME = "my-digits.npz"
+DOWNLOAD_NAME = "my-digits.npz"  # file name offered for the download
 MAX_DIGITS = 10_000  # far more than anyone draws; keeps the file (and every rewrite) small
 MAX_FILE_BYTES = 16 * 1024**2  # 10,000 digits take ~8 MB uncompressed
 _LOCK = threading.Lock()
@@ -80,9 +83,11 @@ class DigitSet:
         return np.bincount(self.labels, minlength=10)
 
 
-def digitset_path() -> Path:
-    """The default file: ``app_home()/digits/my-digits.npz``."""
-    return app_home() / "digits" / FILE_NAME
+def digitset_path(owner: str) -> Path:
+    """The owner's file: ``app_home()/digits/<owner>.npz``; ValueError for an id unfit for a file name."""
+    if not is_valid_id(owner):
+        raise ValueError(f"{owner!r} is not a valid owner id (letters, digits and dashes only)")
+    return app_home() / "digits" / f"{owner}.npz"
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -170,12 +175,12 @@ def _damaged(name: str, detail: str) -> DamagedDigitsError:
     )
 
 
-def set_aside(path: Path | None = None, now: float | None = None) -> Path:
-    """Rename a damaged digit file to ``my-digits.damaged-<time>.npz`` beside it, so a new set can start.
+def set_aside(path: Path, now: float | None = None) -> Path:
+    """Rename a damaged digit file to ``<owner>.damaged-<time>.npz`` beside it, so a new set can start.
 
     Returns the copy's path; the next ``load_digits`` finds no file and gives an empty set.
     """
-    path = digitset_path() if path is None else Path(path)
+    path = Path(path)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
     with _LOCK:
         target = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
@@ -186,30 +191,31 @@ def set_aside(path: Path | None = None, now: float | None = None) -> Path:
         try:
             path.rename(target)
         except OSError as err:
-            raise DigitSetError(f"Could not keep a copy of {path}: {err.strerror or err}.") from err
+            raise DigitSetError(f"Could not keep a copy of the damaged set: {err.strerror or err}.") from err
     return target
 
 
-def load_digits(path: Path | None = None) -> DigitSet:
-    """The saved set (empty when there is no file yet); raises DigitSetError for a damaged file."""
-    path = digitset_path() if path is None else Path(path)
+def load_digits(path: Path) -> DigitSet:
+    """The set saved at ``path`` (empty when there is no file yet); raises DigitSetError for a damaged file."""
+    path = Path(path)
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            raise DigitSetError(f"{path} is not a regular file: move it away to keep your digits there.")
+            raise DigitSetError("Your saved set is not a regular file on the server: it must be moved away.")
         if info.st_size > MAX_FILE_BYTES:
             raise _damaged(
-                str(path), f"it is {info.st_size / 1e6:,.0f} MB, far more than {MAX_DIGITS:,} digits take"
+                "Your saved set",
+                f"it is {info.st_size / 1e6:,.0f} MB, far more than {MAX_DIGITS:,} digits take",
             )
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):  # no file (yet): an empty set
         return DigitSet.empty()
     except OSError as err:
         raise DigitSetError(
-            f"Cannot read {path}: {err.strerror or err}. Give this user read access to it, or set "
-            "DIGIT_LAB_HOME to another folder."
+            f"Your saved set cannot be read: {err.strerror or err}. The server's DIGIT_LAB_HOME folder "
+            "needs read access for the app."
         ) from err
-    return digitset_from_bytes(data, name=str(path))
+    return digitset_from_bytes(data, name="Your saved set")
 
 
 def _save(digits: DigitSet, path: Path) -> None:
@@ -218,12 +224,12 @@ def _save(digits: DigitSet, path: Path) -> None:
         write_atomic(path, digitset_to_bytes(digits))
     except OSError as err:
         raise DigitSetError(
-            f"Cannot save My digits to {path}: {err.strerror or err}. Set DIGIT_LAB_HOME to a folder "
-            "you can write to."
+            f"Cannot save My digits: {err.strerror or err}. The server's DIGIT_LAB_HOME folder must be "
+            "writable by the app."
         ) from err
 
 
-def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: float | None = None) -> DigitSet:
+def add_digit(image: np.ndarray, label: int, path: Path, now: float | None = None) -> DigitSet:
     """Append one digit and save; returns the new set.
 
     Parameters
@@ -236,7 +242,7 @@ def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: floa
     pixels = to_uint8(image)
     if not pixels.any():
         raise DigitSetError("The digit is blank: draw or upload one first.")
-    path = digitset_path() if path is None else Path(path)
+    path = Path(path)
     with _LOCK:
         digits = load_digits(path)
         if len(digits) >= MAX_DIGITS:
@@ -253,9 +259,9 @@ def add_digit(image: np.ndarray, label: int, path: Path | None = None, now: floa
     return updated
 
 
-def delete_digits(ids: list[int] | np.ndarray, path: Path | None = None) -> DigitSet:
+def delete_digits(ids: list[int] | np.ndarray, path: Path) -> DigitSet:
     """Remove the entries with these ids (unknown ids are ignored) and save; returns the new set."""
-    path = digitset_path() if path is None else Path(path)
+    path = Path(path)
     with _LOCK:
         digits = load_digits(path)
         keep = ~np.isin(digits.ids, np.asarray(list(ids), dtype=np.int64))
@@ -266,3 +272,38 @@ def delete_digits(ids: list[int] | np.ndarray, path: Path | None = None) -> Digi
         )
         _save(updated, path)
     return updated
+
+
+def merge_digits(incoming: DigitSet, path: Path, now: float | None = None) -> tuple[DigitSet, int]:
+    """Add another set's digits (an uploaded file) to the set at ``path`` with new ids, and save.
+
+    Digits already in the set (same pixels and label) and repeats within ``incoming`` are skipped.
+    Returns (the new set, how many digits were added); raises DigitSetError when the result would
+    hold more than ``MAX_DIGITS``.
+    """
+    path = Path(path)
+    with _LOCK:
+        digits = load_digits(path)
+        seen = {img.tobytes() + bytes([lab]) for img, lab in zip(digits.images, digits.labels, strict=True)}
+        keep = np.zeros(len(incoming), dtype=bool)
+        for i, (img, lab) in enumerate(zip(incoming.images, incoming.labels, strict=True)):
+            key = img.tobytes() + bytes([int(lab)])
+            keep[i] = key not in seen
+            seen.add(key)
+        n_new = int(keep.sum())
+        if n_new == 0:
+            return digits, 0
+        if len(digits) + n_new > MAX_DIGITS:
+            raise DigitSetError(
+                f"Adding {n_new:,} digits would pass the maximum of {MAX_DIGITS:,}: delete some first."
+            )
+        stamp = time.time() if now is None else float(now)
+        updated = DigitSet(
+            np.concatenate([digits.images, incoming.images[keep]]),
+            np.concatenate([digits.labels, incoming.labels[keep]]),
+            np.concatenate([digits.ids, np.arange(digits.next_id, digits.next_id + n_new, dtype=np.int64)]),
+            np.concatenate([digits.added, np.full(n_new, stamp)]),
+            digits.next_id + n_new,
+        )
+        _save(updated, path)
+    return updated, n_new

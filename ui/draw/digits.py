@@ -1,5 +1,9 @@
-"""My digits on the Draw page: label the current digit and keep it, score the model on the set,
-download it as ``.npz``, delete entries. The set itself lives on disk (``nn_core.store.my_digits``).
+"""My digits on the Draw page: keep the current digit with one click, score the model on the set,
+download or upload a set, delete entries. Each owner's set lives on disk (``nn_core.store.my_digits``).
+
+Collecting is keyboard-free: after a drawing, one of ten label buttons adds it at once, clears the
+canvas for the next digit and moves the suggested label on (0, 1, ..., 9, 0, ...), so ten digits of
+each class take a hundred drawings and a hundred clicks.
 """
 
 from __future__ import annotations
@@ -11,49 +15,78 @@ import streamlit as st
 
 from nn_core.network import Network
 from nn_core.store.my_digits import (
+    DOWNLOAD_NAME,
     DamagedDigitsError,
     DigitSet,
     DigitSetError,
     add_digit,
     delete_digits,
+    digitset_from_bytes,
     digitset_path,
     digitset_to_bytes,
     load_digits,
+    merge_digits,
     set_aside,
 )
 from ui.draw.figures import confusion_figure
+from ui.draw.input import clear_canvas
 from ui.draw.predict import score_digits, upscale
 
 FLASH_KEY = "draw_digits_flash"  # (kind, message) to show once, after the rerun that follows a change
+ADDED_KEY = "draw_digits_added"  # message of the last addition, shown beside the fresh canvas
+NEXT_KEY = "draw_digits_next"  # the label suggested for the next digit
 DELETE_KEY = "draw_digits_delete"
+UPLOAD_KEY = "draw_digits_upload"
 GALLERY_SIZE = 60  # newest digits shown as images
 THUMB = 56  # pixels per thumbnail side (2x)
-LABEL_WIDTH = 140  # the label picker: its heading on one line, room for one digit
 
 
-def add_digit_form(digit: np.ndarray, predicted: int) -> None:
-    """Pick the true label (the prediction is preselected) and add the digit to My digits."""
-    row = st.container(horizontal=True, vertical_alignment="bottom", key="draw_add_row")  # wraps when narrow
-    label = row.selectbox(
-        "This digit is a",
-        list(range(10)),
-        index=predicted,
-        help="Correct the label if the network got it wrong.",
-        width=LABEL_WIDTH,
-    )
-    if row.button("Add to My digits", key="draw_add_digit", icon=":material/add:"):
-        try:
-            digits = add_digit(digit, int(label))
-        except DigitSetError as err:
-            st.error(str(err), icon=":material/error:")
-            return
-        st.session_state[FLASH_KEY] = ("success", f"Added a {label} to My digits ({len(digits)} in all).")
-        st.rerun()
+def next_label(last: int) -> int:
+    """The label suggested after adding ``last``: the following digit, 9 wrapping round to 0."""
+    return (int(last) + 1) % 10
 
 
-def _load() -> DigitSet | None:
+def add_digit_buttons(digit: np.ndarray, predicted: int, owner: str) -> None:
+    """Ten label buttons: a click adds the digit with that label, clears the canvas and moves on.
+
+    The suggested label (the one after the last added, else the prediction) is highlighted.
+    """
+    suggested = int(st.session_state.get(NEXT_KEY, predicted))
+    st.session_state.pop(ADDED_KEY, None)  # a new drawing: the last addition's message has served
+    st.markdown("**Add to My digits**: press the digit you drew")
+    columns = [*st.columns(5, gap="small"), *st.columns(5, gap="small")]  # two rows: 0-4, 5-9
+    for label, column in enumerate(columns):
+        if column.button(
+            str(label),
+            key=f"draw_add_{label}",
+            type="primary" if label == suggested else "secondary",
+            width="stretch",
+            help=f"Keep this drawing as a {label} and clear the canvas for the next one",
+        ):
+            try:
+                digits = add_digit(digit, label, digitset_path(owner))
+            except DigitSetError as err:
+                st.error(str(err), icon=":material/error:")
+                return
+            st.session_state[NEXT_KEY] = next_label(label)
+            st.session_state[ADDED_KEY] = (
+                f"Added a {label} to My digits ({len(digits)} in all). Now draw a {next_label(label)}."
+            )
+            clear_canvas()
+            st.rerun()
+    st.caption("Collecting a set? The highlighted label moves on after each digit: 0, 1, ..., 9, 0, ...")
+
+
+def show_added_message() -> None:
+    """The last addition's message, beside the fresh canvas until the next drawing."""
+    message = st.session_state.get(ADDED_KEY)
+    if message:
+        st.success(message, icon=":material/check:")
+
+
+def _load(owner: str) -> DigitSet | None:
     try:
-        return load_digits()
+        return load_digits(digitset_path(owner))
     except DamagedDigitsError as err:
         st.error(str(err), icon=":material/broken_image:")
         st.button(
@@ -61,8 +94,8 @@ def _load() -> DigitSet | None:
             key="draw_digits_set_aside",
             icon=":material/inventory_2:",
             on_click=_set_aside,
-            help=f"Renames `{digitset_path().name}` to a `.damaged-<time>.npz` copy beside it; "
-            "My digits then starts empty.",
+            args=(owner,),
+            help="Keeps the damaged file as a dated copy on the server; My digits then starts empty.",
         )
         return None
     except DigitSetError as err:
@@ -70,21 +103,43 @@ def _load() -> DigitSet | None:
         return None
 
 
-def _set_aside() -> None:
+def _set_aside(owner: str) -> None:
     """Callback: keep the damaged file as a dated copy so a new set starts."""
     try:
-        copy = set_aside()
+        set_aside(digitset_path(owner))
     except DigitSetError as err:
         st.session_state[FLASH_KEY] = ("error", str(err))
         return
+    st.session_state[FLASH_KEY] = ("success", "The damaged set was kept as a copy; My digits starts afresh.")
+
+
+def _upload_form(owner: str) -> None:
+    """Add the digits of a downloaded set (yours from another browser, or someone's who shared it)."""
+    upload = st.file_uploader(
+        "Add digits from a set file (.npz)",
+        type=["npz"],
+        key=UPLOAD_KEY,
+        help="A file made by **Download My digits**; its digits are added to yours (repeats are skipped).",
+    )
+    if upload is None or not st.button("Add these digits", key="draw_digits_merge", icon=":material/upload:"):
+        return
+    try:
+        incoming = digitset_from_bytes(upload.getvalue(), name=f"'{upload.name}'")
+        after, added = merge_digits(incoming, digitset_path(owner))
+    except DigitSetError as err:
+        st.error(str(err), icon=":material/error:")
+        return
+    skipped = len(incoming) - added
+    note = f" ({skipped} already there)" if skipped else ""
     st.session_state[FLASH_KEY] = (
         "success",
-        f"The damaged file was kept as `{copy}`; My digits starts afresh.",
+        f"Added {added} digit(s) from {upload.name}{note}; {len(after)} in all.",
     )
+    st.rerun()
 
 
-def my_digits_section(network: Network | None, model_label: str) -> None:
-    """The saved set: counts, the model's score and confusion, thumbnails, delete and download."""
+def my_digits_section(network: Network | None, model_label: str, owner: str) -> None:
+    """This owner's set: counts, the model's score and confusion, thumbnails, delete, download, upload."""
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         kind, message = flash
@@ -92,17 +147,18 @@ def my_digits_section(network: Network | None, model_label: str) -> None:
             st.error(message, icon=":material/error:")
         else:
             st.success(message, icon=":material/check:")
-    digits = _load()
+    digits = _load(owner)
     if digits is None:
         return
     if len(digits) == 0:
         st.info(
-            "No digits yet. Draw one, choose its label and press **Add to My digits**: your own handwriting "
-            "makes a test set MNIST cannot give you.",
+            "No digits yet. Draw one and press its label under the prediction: your own handwriting "
+            "makes a test set MNIST cannot give you. Your digits are yours: other visitors do not see them.",
             icon=":material/collections:",
         )
+        _upload_form(owner)
         return
-    st.markdown(f"**{count_phrase(digits.counts())}** saved in `{digitset_path()}`.")
+    st.markdown(f"**{count_phrase(digits.counts())}**, kept for you (this page's address holds your id).")
     left, right = st.columns([1, 1], gap="large")
     predictions = None
     if network is not None:
@@ -121,16 +177,18 @@ def my_digits_section(network: Network | None, model_label: str) -> None:
         )
     with left:
         _gallery(digits, predictions)
-    _delete_form(digits)
+    _delete_form(digits, owner)
     st.download_button(
         "Download My digits (.npz)",
         data=partial(digitset_to_bytes, digits),  # made on click: no file re-sent after every stroke
-        file_name="my-digits.npz",
+        file_name=DOWNLOAD_NAME,
         mime="application/octet-stream",
         key="draw_digits_download",
         icon=":material/download:",
-        help="np.load gives images (n, 28, 28) uint8 and labels (n,) uint8, like MNIST.",
+        help="np.load gives images (n, 28, 28) uint8 and labels (n,) uint8, like MNIST. "
+        "To share your set, send this file; others add it with the uploader below.",
     )
+    _upload_form(owner)
 
 
 def count_phrase(counts: np.ndarray) -> str:
@@ -164,11 +222,11 @@ def _gallery(digits: DigitSet, predictions: np.ndarray | None) -> None:
     )
 
 
-def _delete_chosen() -> None:
+def _delete_chosen(owner: str) -> None:
     """Callback of the Delete button: remove the chosen entries and empty the selection."""
     chosen = st.session_state.get(DELETE_KEY) or []
     try:
-        after = delete_digits(chosen)
+        after = delete_digits(chosen, digitset_path(owner))
     except DigitSetError as err:
         st.session_state[FLASH_KEY] = ("error", str(err))
         return
@@ -176,7 +234,7 @@ def _delete_chosen() -> None:
     st.session_state[FLASH_KEY] = ("success", f"Deleted {len(chosen)} digit(s); {len(after)} left.")
 
 
-def _delete_form(digits: DigitSet) -> None:
+def _delete_form(digits: DigitSet, owner: str) -> None:
     labels = {int(i): f"#{int(i)}: {int(lab)}" for i, lab in zip(digits.ids, digits.labels, strict=True)}
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     chosen = left.multiselect(
@@ -191,5 +249,6 @@ def _delete_form(digits: DigitSet) -> None:
         key="draw_digits_delete_button",
         disabled=not chosen,
         on_click=_delete_chosen,
+        args=(owner,),
         icon=":material/delete:",
     )

@@ -1,146 +1,111 @@
-"""Which model the Draw page predicts with, and the default model trained on first use.
+"""Which model the Draw page predicts with: a picker that says how good each model is.
 
-The choices come from ``ui.model_choices``: runs of this session in the Training playground (a fresh snapshot
-on every prediction, so a run that is training or paused can be tried as it is), then model files on
-disk. With no choice at all, the default model (``nn_core.store.default_model``) is trained in a background
-thread shared by every session of this server, so a rerun or a second visitor does not start it again;
-the page polls its progress in a fragment and reloads when the file is saved.
+The choices come from ``ui.model_choices``: the default model that ships with Digit Lab (ready at
+once, no data needed), runs of this session in the Training playground (a fresh snapshot on every
+prediction, so a run that is training or paused can be tried as it is), the owner's saved runs and
+model files. Each shows its architecture, dataset and accuracy; models that never learnt or diverged
+are marked and listed last. A newcomer starts on the default model; a choice is kept for the session
+(``current_model`` in session state, which outlives the widget when the person visits other pages).
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import streamlit as st
 
-from nn_core.data.local import DataError
 from nn_core.data.registry import DATASETS
-from nn_core.model_summary import architecture_string
 from nn_core.network import Network
-from nn_core.store.default_model import (
-    default_configs,
-    default_model_path,
-    save_default_model,
-    train_default_model,
-)
+from nn_core.store.default_model import DefaultModelError, default_model_card
 from nn_core.store.model_file import ModelFileError
-from ui.datasets import download_panel
-from ui.model_choices import ModelChoice, current_model_label, load_choice, model_choices, set_current_model
+from ui.model_choices import (
+    DEFAULT_KEY,
+    ModelChoice,
+    current_model_key,
+    load_choice,
+    model_choices,
+    set_current_model,
+)
 
-POLL_SECONDS = 0.5
-
-
-@dataclass
-class DefaultModelJob:
-    """Training of the default model in a thread; fields are read by the page while it runs."""
-
-    path: Path
-    fraction: float = 0.0
-    message: str = "Waiting to start..."
-    error: str | None = None
-    thread: threading.Thread | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    def start(self) -> None:
-        """Start training unless it is running or the model file exists."""
-        with self.lock:
-            if self.running or self.path.exists():
-                return
-            self.fraction, self.message, self.error = 0.0, "Starting...", None
-            self.thread = threading.Thread(target=self._run, name="default-model", daemon=True)
-            self.thread.start()
-
-    def _progress(self, fraction: float, message: str) -> None:
-        self.fraction, self.message = fraction, message
-
-    def _run(self) -> None:
-        try:
-            model = train_default_model(progress=self._progress)
-            save_default_model(model, self.path)
-        except DataError as err:
-            self.error = str(err)
-        except Exception as err:  # noqa: BLE001 - shown to the person, who can retry
-            self.error = f"Training the default model failed: {err}"
+WIDGET_KEY = "draw_model"
 
 
-@st.cache_resource(show_spinner=False)
-def _job_for(path: str) -> DefaultModelJob:
-    """One job per model path and server process (shared by all sessions)."""
-    return DefaultModelJob(Path(path))
+def _remember() -> None:
+    """Callback of the picker: keep the person's choice for the session."""
+    set_current_model(st.session_state[WIDGET_KEY])
 
 
-def default_model_job() -> DefaultModelJob:
-    return _job_for(str(default_model_path()))
+def initial_key(keys: list[str], remembered: str | None) -> str:
+    """The choice to show: the one remembered for this session, else the default model, else the first."""
+    if remembered in keys:
+        return remembered  # type: ignore[return-value]
+    if remembered and remembered.startswith("run:") and f"live:{remembered[4:]}" in keys:
+        return f"live:{remembered[4:]}"  # a saved run that this session holds live
+    return DEFAULT_KEY if DEFAULT_KEY in keys else keys[0]
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def _training_progress(job: DefaultModelJob) -> None:
-    """Progress of the default model's training; reloads the page when it is done or failed."""
-    if job.error is not None or (not job.running and job.path.exists()):
-        st.rerun()
-    st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
-
-
-def default_model_panel() -> None:
-    """No model exists yet: get MNIST if needed, then train the default model with a progress bar."""
-    model_config, train_config = default_configs()
-    shape = architecture_string(model_config)
-    st.info(
-        f"No model yet, so Digit Lab trains its **default model** now: a {shape} network (the `fast` preset, "
-        f"{train_config.epochs} epochs with augmentation) on the 60,000 MNIST training digits. This happens "
-        "once: it is saved, and later visits start at once. (Or train your own in the Training playground.)",
-        icon=":material/model_training:",
+def no_model_panel() -> None:
+    """No model at all: the shipped file is missing or damaged and nothing else exists."""
+    st.error(
+        "The default model that ships with Digit Lab is missing, so there is nothing to predict with. "
+        "Restore `nn_core/store/default_model.npz` from the project (or rebuild it with "
+        "`python scripts/build_default_model.py`), or train a model in the Training playground.",
+        icon=":material/error:",
     )
-    if not download_panel("mnist", key="draw_download_mnist"):
-        return
-    job = default_model_job()
-    if job.error is not None:
-        st.error(job.error, icon=":material/error:")
-        if st.button("Try again", key="draw_retry_default", icon=":material/refresh:"):
-            job.error = None
-            st.rerun()
-        return
-    job.start()
-    _training_progress(job)
-
-
-def _choice_caption(choice: ModelChoice) -> str:
-    if choice.kind == "live":
-        return f"{choice.label} (playground run, live)"
-    return choice.label
+    st.page_link(
+        "app_pages/training.py", label="Open the Training playground", icon=":material/model_training:"
+    )
 
 
 def choose_model() -> ModelChoice | None:
-    """The model picker; None while no model exists (the default model panel is shown instead)."""
+    """The model picker; None (with a message) while there is no model at all."""
     choices = model_choices()
     if not choices:
-        default_model_panel()
+        no_model_panel()
         return None
-    labels = [c.label for c in choices]
-    current = current_model_label()
-    if st.session_state.get("draw_model") not in labels:
-        st.session_state["draw_model"] = current if current in labels else labels[0]
-    by_label = {c.label: c for c in choices}
-    label = st.selectbox(
+    by_key = {c.key: c for c in choices}
+    keys = list(by_key)
+    wanted = initial_key(keys, current_model_key())
+    if st.session_state.get(WIDGET_KEY) not in keys or st.session_state.get(WIDGET_KEY) != wanted:
+        st.session_state[WIDGET_KEY] = wanted
+    key = st.selectbox(
         "Model",
-        labels,
-        key="draw_model",
-        format_func=lambda name: _choice_caption(by_label[name]),
-        help="Runs of the Training playground come first (used as they are right now, even mid-training), "
-        "then saved models, newest first.",
+        keys,
+        key=WIDGET_KEY,
+        on_change=_remember,
+        format_func=lambda k: by_key[k].caption(),
+        help="Accuracy on the test set where it was measured (else the last validation or training figure). "
+        "The default model ships with Digit Lab; then come your runs in the Training playground (used as they "
+        "are right now, even mid-training) and saved models. Models marked ⚠ never learnt or diverged.",
     )
-    set_current_model(label)
-    return by_label[label]
+    choice = by_key[key]
+    _choice_notes(choice)
+    return choice
+
+
+def _choice_notes(choice: ModelChoice) -> None:
+    """A line under the picker: what the default model is, or a warning for a model that is no good."""
+    if not choice.quality.usable:
+        st.warning(
+            f"This model {choice.quality.phrase()}: its answers are no better than guesses. "
+            "Pick another, or train it further in the Training playground.",
+            icon=":material/warning:",
+        )
+    elif choice.kind == "default":
+        card = default_model_card()
+        seconds = card.get("train_seconds")
+        epochs = card.get("epochs", 0)
+        trained = (
+            f", {epochs} epoch{'s' if epochs != 1 else ''} ({seconds / 60:.0f} min of training)"
+            if seconds
+            else ""
+        )
+        st.caption(
+            "Ships with Digit Lab: a convolutional network trained on MNIST with drawing-like augmentation "
+            f"(thicker and thinner strokes, slant, rotation, elastic wobble){trained}."
+        )
 
 
 def class_names(choice: ModelChoice) -> tuple[str, ...]:
-    """Class names of the choice's dataset (the digits 0-9 when it is not known, as for model files)."""
+    """Class names of the choice's dataset (the digits 0-9 when it is not known)."""
     info = DATASETS.get(choice.dataset)
     return info.class_names if info is not None else tuple(str(d) for d in range(10))
 
@@ -150,26 +115,29 @@ def load_network(choice: ModelChoice, quiet: bool = False) -> Network | None:
 
     ``quiet`` shows no message (for a second use on the same page).
     """
-    if quiet:
-        try:
-            network = load_choice(choice)
-        except (ModelFileError, OSError):
-            return None
-        return network if network is not None and network.config.n_inputs == 784 else None
     try:
         network = load_choice(choice)
+    except DefaultModelError as err:
+        if not quiet:
+            st.error(str(err), icon=":material/error:")
+        return None
     except ModelFileError as err:
-        st.error(f"This model file cannot be used: {err}. Choose another model.", icon=":material/error:")
+        if not quiet:
+            st.error(f"This model file cannot be used: {err}. Choose another model.", icon=":material/error:")
         return None
     except FileNotFoundError:
-        st.error("This model file has just been removed. Choose another model.", icon=":material/error:")
+        if not quiet:
+            st.error("This model file has just been removed. Choose another model.", icon=":material/error:")
         return None
     if network is None:
-        st.info(
-            "This run has no weights yet: start it in the Training playground.", icon=":material/hourglass:"
-        )
+        if not quiet:
+            st.info(
+                "This run has no weights yet: start it in the Training playground.",
+                icon=":material/hourglass:",
+            )
         return None
     if network.config.n_inputs != 784:
-        st.error(f"This model takes {network.config.n_inputs} inputs, not 28x28 = 784 pixels.")
+        if not quiet:
+            st.error(f"This model takes {network.config.n_inputs} inputs, not 28x28 = 784 pixels.")
         return None
     return network

@@ -14,6 +14,7 @@ from nn_core.activations import make_activation
 from nn_core.layers import Dense, Dropout, Layer
 from nn_core.metrics import accuracy, confusion_matrix
 from nn_core.network import Network, as_batch
+from nn_core.speed.threads import limit_blas_threads
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,11 @@ def predict_digit(network: Network, digit: np.ndarray, threshold: float) -> Pred
     """Probabilities for one digit (28, 28); ``sure`` when the top probability reaches ``threshold``.
 
     Sigmoid-output networks give per-class scores that need not sum to 1; they are shown as they are.
+    One image is far too little work to share: on one BLAS thread it takes a fraction of a millisecond,
+    while a second thread on a busy machine can keep it waiting for tens of milliseconds.
     """
-    probs = network.predict_proba(digit)[0]
+    with limit_blas_threads(1):
+        probs = network.predict_proba(digit)[0]
     top = int(np.argmax(probs))
     confidence = float(probs[top])
     return Prediction(probs, top, confidence, confidence >= threshold)

@@ -60,8 +60,8 @@ def _resume(sweep: dict[str, Any]) -> None:
     )
 
 
-def _open_on_draw_page(label: str) -> None:
-    set_current_model(label)
+def _open_on_draw_page(key: str) -> None:
+    set_current_model(key)  # the Draw page's picker key of the run (ui.model_choices)
 
 
 def _planner(model_config: ModelConfig, train_config: TrainConfig) -> list[SweepPoint] | None:
@@ -179,14 +179,13 @@ def _sweep_view(sweep: dict[str, Any]) -> None:
         right.plotly_chart(figures.loss_curves_figure(states), key="sweep_losses")
         best = figures.best_state(states)
         if best is not None and best.record is not None:
-            label = f"{best.record.name} (saved run)"
             st.markdown(
                 f"Best so far: **{best.record.name}** ({figures.score(best):.2%} best validation accuracy)."
             )
             if st.button(
                 "Predict with the best run on the Draw page", icon=":material/draw:", key="sweep_open_best"
             ):
-                _open_on_draw_page(label)
+                _open_on_draw_page(f"run:{best.record.run_id}")
                 st.switch_page("app_pages/draw.py")
         if active and not is_active(states):
             st.rerun()  # the sweep just ended: redraw the page once without polling

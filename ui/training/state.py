@@ -14,7 +14,6 @@ shows the new state. Errors a person can fix are kept as a flash message shown o
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -25,8 +24,9 @@ from nn_core.config import ConfigError
 from nn_core.data.local import DataError
 from nn_core.model_summary import architecture_string
 from nn_core.store.model_file import ModelFileError, SavedModel, load_model
-from nn_core.store.runstore import RunStoreError, is_valid_id
+from nn_core.store.runstore import RunStoreError
 from ui.model_choices import register_live_model, unregister_live_model
+from ui.owner import ensure_owner  # noqa: F401 - the playground page calls state.ensure_owner()
 from ui.training import controls
 from ui.training import params as tp
 from ui.training import registry as reg
@@ -38,16 +38,6 @@ SELECTED = "train_selected"
 FLASH = "train_flash"
 UPLOAD = "train_upload"
 ERRORS = (ConfigError, DataError, ModelFileError, RunStoreError, ValueError)
-
-
-def ensure_owner() -> str:
-    """This browser tab's owner id: from the URL, else this session, else a new one."""
-    from_url = st.query_params.get("owner", "")
-    if is_valid_id(from_url):
-        st.session_state[OWNER] = from_url
-    elif OWNER not in st.session_state:
-        st.session_state[OWNER] = secrets.token_hex(8)
-    return st.session_state[OWNER]
 
 
 FLASH_SECONDS = 15.0  # a message outlives the automatic reruns that may follow the action
