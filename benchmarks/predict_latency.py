@@ -19,8 +19,9 @@ import time
 import numpy as np
 import torch
 from bench_utils import Summary  # first: puts the repository on sys.path
-from epoch_vs_torch import torch_mlp
+from epoch_vs_torch import CNN_LAYERS, torch_cnn, torch_mlp
 
+from nn_core.architecture import parse_layers
 from nn_core.model_summary import architecture_string
 from nn_core.network import build_network
 from nn_core.presets import get_preset
@@ -42,9 +43,13 @@ def run_preset(name: str, blocks: int = 25, calls: int = 200) -> dict[str, objec
     network = build_network(model_config, np.random.default_rng(0))
     image = np.random.default_rng(1).random((28, 28), dtype=np.float32)
     cores = len(os.sched_getaffinity(0))
-    model = torch_mlp(model_config.hidden)
+    if model_config.layers:  # the CNN presets share one torch twin; check the preset is that shape
+        if model_config.layers != parse_layers(CNN_LAYERS):
+            raise SystemExit(f"{name}: no PyTorch twin for {architecture_string(model_config)}")
+        model, x = torch_cnn(), torch.from_numpy(image.reshape(1, 1, 28, 28))
+    else:
+        model, x = torch_mlp(model_config.hidden), torch.from_numpy(image.reshape(1, 784))
     model.eval()
-    x = torch.from_numpy(image.reshape(1, 784))
 
     def nn_core_call() -> np.ndarray:
         return network.predict_proba(image)
@@ -73,13 +78,13 @@ def run_preset(name: str, blocks: int = 25, calls: int = 200) -> dict[str, objec
     }
 
 
-def run(presets: tuple[str, ...] = ("fast", "best")) -> list[dict[str, object]]:
+def run(presets: tuple[str, ...] = ("fast", "best", "cnn-fast")) -> list[dict[str, object]]:
     return [run_preset(name) for name in presets]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="+", default=["fast", "best"])
+    parser.add_argument("--presets", nargs="+", default=["fast", "best", "cnn-fast"])
     args = parser.parse_args()
     print(json.dumps(run(tuple(args.presets)), indent=1))
 

@@ -44,7 +44,7 @@ def run_part(part: str, data: bench_utils.Mnist, args: argparse.Namespace) -> ob
     if part == "accuracy":
         return time_to_accuracy.run(data, args.seeds, "fast", log)
     if part == "predict":
-        return predict_latency.run(("fast", "best"))
+        return predict_latency.run()
     if part == "best":
         return time_to_accuracy.run_preset("best", 0, data, log=log)
     raise ValueError(part)
