@@ -60,7 +60,8 @@ def test_a_folder_gets_a_file_with_an_automatic_name(capsys, tmp_path, slash):
 def _driver(data_root: Path) -> str:
     """Python code that registers the tiny dataset found under ``data_root`` and runs the CLI."""
     return (
-        "import hashlib, sys, pathlib\n"
+        "import hashlib, signal, sys, pathlib\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # a shell's background job ignores Ctrl-C
         "from nn_core.data.registry import DATASETS, DatasetInfo\n"
         f"folder = pathlib.Path({str(data_root / TINY)!r})\n"
         "sums = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}\n"
