@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from nn_core.activations import LeakyReLU, ReLU, Sigmoid, Tanh
-from nn_core.conv import Conv2D, conv_geometry
-from nn_core.export.common import IMAGE_SIDE, ExportError, check_exportable, class_labels
+from nn_core.conv import Conv2D
+from nn_core.export.common import IMAGE_SIDE, ExportError, check_exportable, class_labels, conv_padding
 from nn_core.layers import Dense, Dropout, Flatten, Layer
 from nn_core.network import Network
 from nn_core.normalization import BatchNorm
@@ -43,11 +43,8 @@ Shape = tuple[int, ...]  # the per-image shape a layer takes: (F,) or (H, W, C)
 
 
 def _conv(layer: Conv2D, i: int, shape: Shape) -> dict[str, Any]:
-    """A conv layer with its padding made explicit for the input size, as the engine pads."""
-    pads = []
-    for size, k in zip(shape[:2], layer.W.shape[:2], strict=True):
-        _, before, used = conv_geometry(size, k, layer.stride, layer.padding)
-        pads += [before, max(used - before - size, 0)]
+    """A conv layer with its padding written out for the input size: [top, bottom, left, right]."""
+    pads = [n for side in conv_padding(layer, shape[0], shape[1]) for n in side]
     return {"type": "conv", "W": f"{i}.W", "b": f"{i}.b", "stride": layer.stride, "pads": pads}
 
 

@@ -10,7 +10,8 @@ running statistics (``BatchNormalization`` in inference mode), after a dense lay
 
 from __future__ import annotations
 
-from nn_core.conv import Conv2D, conv_geometry
+from nn_core.conv import Conv2D
+from nn_core.export.common import conv_padding
 from nn_core.export.onnx_graph import Graph, Shape, converts, flat
 from nn_core.layers import Flatten
 from nn_core.normalization import BatchNorm
@@ -19,11 +20,8 @@ from nn_core.pooling import AvgPool2D, MaxPool2D
 
 def conv_pads(layer: Conv2D, h: int, w: int) -> list[int]:
     """ONNX ``pads`` (top, left, bottom, right) giving the engine's output for an (h, w) input."""
-    kh, kw = layer.W.shape[:2]
-    ho, top, used_h = conv_geometry(h, kh, layer.stride, layer.padding)
-    wo, left, used_w = conv_geometry(w, kw, layer.stride, layer.padding)
-    # zeros after the input up to the last row (column) a window reads; none when windows stop short
-    return [top, left, max(used_h - top - h, 0), max(used_w - left - w, 0)]
+    (top, bottom), (left, right) = conv_padding(layer, h, w)
+    return [top, left, bottom, right]
 
 
 @converts(Conv2D)
