@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nn_core.architecture import parse_layers
 from nn_core.cli.main import main
 from nn_core.config import ModelConfig
 from nn_core.network import build_network
@@ -41,6 +42,19 @@ def test_export_onnx_to_a_named_file(model_file, tmp_path, capsys):
     assert status == 0, err
     assert stdout.startswith(str(out)) and "onnx" in stdout
     onnx.checker.check_model(onnx.load(str(out)))
+
+
+def test_export_a_cnn_to_onnx_and_numpy(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    config = ModelConfig(hidden=(), activations=(), layers=parse_layers("conv4x3same,bn,maxpool2,dense8"))
+    model = save_model(tmp_path / "cnn.npz", SavedModel(build_network(config, np.random.default_rng(0))))
+    for fmt in ("onnx", "numpy"):
+        status, _, err = run(capsys, "export", "--model", str(model), "--format", fmt)
+        assert status == 0, err
+    graph = onnx.load(str(tmp_path / "cnn.onnx")).graph
+    assert {"Conv", "BatchNormalization", "MaxPool"} <= {node.op_type for node in graph.node}
+    with zipfile.ZipFile(tmp_path / "cnn.zip") as archive:
+        assert "digit-lab-model/weights.npz" in archive.namelist()
 
 
 def test_export_numpy_beside_the_model_or_into_a_folder(model_file, tmp_path, capsys):

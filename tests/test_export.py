@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
 
 from nn_core.config import ModelConfig, TrainConfig
 from nn_core.data.local import load_split, to_float
@@ -22,9 +18,7 @@ from nn_core.export import onnx as onnx_export
 from nn_core.network import build_network
 from nn_core.store.model_file import SavedModel, save_model
 from nn_core.train import train
-
-REPO = Path(__file__).resolve().parents[1]
-TOLERANCE = 1e-5  # max abs difference of probabilities
+from tests.exportcheck import TOLERANCE, max_difference, run_onnx, script_and_cli, twenty_images
 
 
 @pytest.fixture
@@ -32,14 +26,6 @@ def ort():
     """onnxruntime (requirements-export.txt, part of requirements-dev.txt); ONNX tests skip without it."""
     pytest.importorskip("onnx")
     return pytest.importorskip("onnxruntime")
-
-
-def run_onnx(model: bytes, pixels: np.ndarray) -> np.ndarray:
-    """Probabilities (n, classes) from onnxruntime for pixels (n, 28, 28) float32."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    return session.run(["probabilities"], {"pixels": pixels})[0]
 
 
 @pytest.fixture(scope="module")
@@ -159,80 +145,16 @@ def test_the_script_uses_only_numpy_pillow_and_the_standard_library():
     assert imports <= {"__future__", "argparse", "json", "sys", "pathlib", "numpy", "PIL"}
 
 
-# Images for the script: MNIST test digits as files, and digits drawn the ways people give them.
-
-
-def _drawn_images(folder: Path) -> list[Path]:
-    """Canvas-style strokes (white on transparent RGBA), a photo-like dark digit on uneven paper (JPEG),
-    a thin pen digit on white, a large grayscale scan, and an empty sheet (no digit)."""
-    paths = []
-    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
-    ImageDraw.Draw(canvas).line([(80, 60), (200, 60), (110, 230)], fill=(255, 255, 255, 255), width=18)
-    paths.append(folder / "drawn-7.png")
-    canvas.save(paths[-1])
-    rng = np.random.default_rng(3)
-    paper = np.linspace(200, 235, 400, dtype=np.float32)[None, :].repeat(300, 0) + rng.normal(
-        0, 3, (300, 400)
-    )
-    photo = Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).convert("RGB")
-    ImageDraw.Draw(photo).ellipse([150, 60, 250, 240], outline=(40, 40, 50), width=14)
-    paths.append(folder / "photo-0.jpg")
-    photo.filter(ImageFilter.GaussianBlur(1.2)).save(paths[-1], quality=85)
-    pen = Image.new("L", (200, 300), 255)
-    ImageDraw.Draw(pen).line([(100, 40), (100, 260)], fill=0, width=10)
-    ImageDraw.Draw(pen).line([(70, 80), (100, 40)], fill=0, width=10)
-    paths.append(folder / "pen-1.png")
-    pen.save(paths[-1])
-    empty = Image.new("RGB", (120, 120), (240, 240, 240))
-    paths.append(folder / "empty.png")
-    empty.save(paths[-1])
-    return paths
-
-
 @pytest.mark.real_data
 def test_the_zips_predict_script_agrees_with_the_cli_on_20_images(mnist_model, mnist_test, tmp_path):
-    images, labels = mnist_test
-    files = []
-    for i in range(16):  # plain, inverted (dark on light) and enlarged versions of MNIST test digits
-        im = Image.fromarray(images[i])
-        if i % 4 == 1:
-            im = Image.fromarray(255 - images[i])
-        elif i % 4 == 2:
-            im = im.resize((140, 140), Image.Resampling.BICUBIC)
-        files.append(tmp_path / f"mnist-{i}-label-{labels[i]}.png")
-        im.save(files[-1])
-    files += _drawn_images(tmp_path)
+    files = twenty_images(*mnist_test, tmp_path)
     assert len(files) == 20
-
     model_file = save_model(tmp_path / "m.npz", SavedModel(mnist_model))
-    with zipfile.ZipFile(io.BytesIO(to_numpy_zip(mnist_model))) as archive:
-        archive.extractall(tmp_path / "unzipped")
-    script = tmp_path / "unzipped" / "digit-lab-model" / "predict.py"
-    args = [str(f) for f in files]
-    ours = subprocess.run(
-        [sys.executable, str(script), "--json", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    cli = subprocess.run(
-        [sys.executable, "-m", "nn_core", "predict", "--model", str(model_file), "--json", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
-    assert ours.returncode == cli.returncode == 1, (ours.stderr, cli.stderr)  # the empty sheet
-    mine = [json.loads(line) for line in ours.stdout.splitlines()]
-    theirs = [json.loads(line) for line in cli.stdout.splitlines()]
-    assert [r["file"] for r in mine] == [r["file"] for r in theirs] == args
+    code, mine, theirs = script_and_cli(mnist_model, ["--model", str(model_file)], files, tmp_path)
+    assert code == 1  # the empty sheet
     assert [r.get("prediction") for r in mine] == [r.get("prediction") for r in theirs]
     assert "error" in mine[-1] and "error" in theirs[-1]
-    diff = max(
-        float(np.abs(np.subtract(a["probabilities"], b["probabilities"])).max())
-        for a, b in zip(mine[:-1], theirs[:-1], strict=True)
-    )
+    diff = max_difference(mine, theirs)
     print(f"max abs probability difference, predict.py vs the CLI, 19 images: {diff:.2e}")
     assert diff <= TOLERANCE
     right = sum(

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from nn_core.architecture import parse_layers
 from nn_core.config import ModelConfig
 from nn_core.network import build_network
+from nn_core.store.default_model import default_model_path
 from nn_core.store.model_file import SavedModel, save_model
 from ui import export_buttons
 from ui.training import registry as reg
@@ -24,6 +26,11 @@ LABELS = ["Download as ONNX", "Download as NumPy zip"]
 
 def _network():
     return build_network(ModelConfig(hidden=(8,)), np.random.default_rng(0))
+
+
+def _cnn():
+    layers = parse_layers("conv4x3same:linear,bn:relu,maxpool2,conv6x3s2,avgpool2,dropout0.2,dense8")
+    return build_network(ModelConfig(hidden=(), activations=(), layers=layers), np.random.default_rng(0))
 
 
 @pytest.fixture
@@ -85,3 +92,41 @@ def test_the_files_are_made_from_a_model_file_or_a_network(tmp_path):
     with zipfile.ZipFile(io.BytesIO(export_buttons._export(network, "numpy", None))) as archive:
         assert "digit-lab-model/weights.npz" in archive.namelist()
     assert export_buttons._file_stem("Run 3 (saved run)") == "digit-lab-run-3-saved-run"
+
+
+def test_the_draw_page_offers_cnns_the_default_model_first(home):
+    save_model(home / "models" / "small-cnn.npz", SavedModel(_cnn(), dataset="mnist"))
+    at = AppTest.from_file(APP, default_timeout=30).switch_page("app_pages/draw.py").run()
+    assert not at.exception, at.exception
+    labels = at.selectbox[0].options
+    assert labels[0].startswith("Default model · CNN") and "small-cnn · CNN" in labels[1]
+    assert at.selectbox[0].index == 0  # the shipped model, a CNN, is chosen first
+    for index in (0, 1):
+        at.selectbox[0].select_index(index).run()
+        assert not at.exception, at.exception
+        assert at.selectbox[0].index == index
+        buttons = _buttons(at, "draw")
+        assert sorted(buttons) == sorted(LABELS) and not any(b.disabled for b in buttons.values())
+
+
+def test_the_playgrounds_files_tab_offers_a_cnns_exports(home):
+    owner = "20260101-000000-abcdef"
+    reg.import_model(owner, "Run 1", SavedModel(_cnn(), dataset="mnist"), "small-cnn.npz")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["owner"] = owner
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception, at.exception
+    buttons = _buttons(at, "train")
+    assert sorted(buttons) == sorted(LABELS) and not any(b.disabled for b in buttons.values())
+
+
+@pytest.mark.parametrize("which", ["small CNN", "default model"])
+def test_a_cnns_files_are_made_in_both_formats(tmp_path, which):
+    onnx = pytest.importorskip("onnx")
+    path = default_model_path()
+    if which == "small CNN":
+        path = save_model(tmp_path / "small-cnn.npz", SavedModel(_cnn(), dataset="mnist"))
+    model = onnx.load_model_from_string(export_buttons._export(path, "onnx", None))
+    assert {"Conv", "BatchNormalization", "MaxPool"} <= {n.op_type for n in model.graph.node}
+    with zipfile.ZipFile(io.BytesIO(export_buttons._export(path, "numpy", None))) as archive:
+        assert "digit-lab-model/weights.npz" in archive.namelist()

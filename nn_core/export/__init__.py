@@ -2,10 +2,12 @@
 
 - ``onnx``: ``to_onnx(network)``, an ONNX model that takes ``pixels`` (N, 28, 28) float32 in [0, 1]
   and gives ``probabilities`` (N, classes); everything in between is inside the graph. Needs the
-  optional ``onnx`` package (``requirements-export.txt``), imported only when called.
+  optional ``onnx`` package (``requirements-export.txt``), imported only when called. One converter per
+  layer type: dense layers and activations there, conv, pooling, batch norm and flatten in ``onnx_conv``,
+  both registered in ``onnx_graph`` (the graph being built; feature maps in it are (N, C, H, W)).
 - ``numpy_zip``: ``to_numpy_zip(network, class_names)``, a zip with ``weights.npz`` and a standalone
   ``predict.py`` (NumPy + Pillow) that classifies image files as ``python -m nn_core predict`` does.
-- ``predict.py``: that script's text, shipped as package data.
+- ``predict.py``: that script's text, shipped as package data; it runs MLPs and CNNs alike.
 ``export_bytes(network, fmt, class_names)`` picks one of the ``FORMATS`` by name (CLI and app).
 """
 

@@ -1,9 +1,11 @@
-"""What every export format shares: its error type, the image size it expects and the class names."""
+"""What every export format shares: its error type, the image size it expects, the class names and a
+conv layer's padding written out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nn_core.conv import Conv2D, conv_geometry
 from nn_core.network import Network
 
 IMAGE_SIDE = 28  # exported models take (N, 28, 28) images
@@ -28,3 +30,14 @@ def class_labels(network: Network, class_names: Sequence[str] | None) -> list[st
     if class_names is not None and len(class_names) == n:
         return [str(name) for name in class_names]
     return [str(k) for k in range(n)]
+
+
+def conv_padding(layer: Conv2D, h: int, w: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Zeros ((top, bottom), (left, right)) that give the engine's output for an (h, w) input when the
+    windows start at the padded map's corner and no rounding up is done (``nn_core.conv.conv_geometry``:
+    "same" puts the smaller half first; no zeros after a map whose last rows no window reaches)."""
+    sides = []
+    for size, k in ((h, layer.W.shape[0]), (w, layer.W.shape[1])):
+        _, before, used = conv_geometry(size, k, layer.stride, layer.padding)
+        sides.append((before, max(used - before - size, 0)))
+    return sides[0], sides[1]

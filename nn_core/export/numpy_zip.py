@@ -1,9 +1,12 @@
 """A network as a zip of plain NumPy weights and a standalone ``predict.py`` (NumPy + Pillow only).
 
 The zip holds ``digit-lab-model/weights.npz``, ``predict.py`` and ``README.txt``. ``weights.npz`` has one
-array per parameter (``0.W`` of shape (784, 128), ``0.b`` ...) and ``spec``, a JSON string: the layer
-stack (``{"type": "dense", "W": "0.W", "b": "0.b"}``, ``{"type": "relu"}``, ...), the ``output``
-function (softmax or sigmoid) and the ``class_names``. Each layer type has one entry in ``SPECS``.
+array per parameter (``0.W`` of shape (784, 128) or (5, 5, 1, 32), ``0.b`` ...) and per batch-norm
+running statistic (``1.mean``, ``1.var``), and ``spec``, a JSON string: the ``input`` shape per image
+([784] for rows, [28, 28, 1] for NHWC maps), the layer stack (``{"type": "dense", "W": "0.W", "b":
+"0.b"}``, ``{"type": "conv", ..., "stride": 2, "pads": [top, bottom, left, right]}``, ``{"type":
+"relu"}``, ...), the ``output`` function (softmax or sigmoid) and the ``class_names``. Each layer type has
+one entry in ``SPECS``, found by its class or the nearest base class (``MapDropout`` is a ``Dropout``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from typing import Any
 import numpy as np
 
 from nn_core.activations import LeakyReLU, ReLU, Sigmoid, Tanh
-from nn_core.export.common import ExportError, check_exportable, class_labels
-from nn_core.layers import Dense, Dropout, Layer
+from nn_core.conv import Conv2D
+from nn_core.export.common import IMAGE_SIDE, ExportError, check_exportable, class_labels, conv_padding
+from nn_core.layers import Dense, Dropout, Flatten, Layer
 from nn_core.network import Network
+from nn_core.normalization import BatchNorm
+from nn_core.pooling import AvgPool2D, MaxPool2D
 
 FOLDER = "digit-lab-model"
 README = """Digit Lab model: plain NumPy weights and a script that uses them.
@@ -33,14 +39,34 @@ predict.py turns each image into a 28x28 MNIST-style digit (ink found, cropped, 
 centred by mass) as Digit Lab does, then runs the network stored in weights.npz.
 """
 
-# layer type -> its entry in the spec, given the layer and its position (None: left out, e.g. dropout)
-SPECS: dict[type[Layer], Callable[[Any, int], dict[str, Any] | None]] = {
-    Dense: lambda layer, i: {"type": "dense", "W": f"{i}.W", "b": f"{i}.b"},
-    ReLU: lambda layer, i: {"type": "relu"},
-    LeakyReLU: lambda layer, i: {"type": "leaky_relu", "slope": layer.slope},
-    Sigmoid: lambda layer, i: {"type": "sigmoid"},
-    Tanh: lambda layer, i: {"type": "tanh"},
-    Dropout: lambda layer, i: None,
+Shape = tuple[int, ...]  # the per-image shape a layer takes: (F,) or (H, W, C)
+
+
+def _conv(layer: Conv2D, i: int, shape: Shape) -> dict[str, Any]:
+    """A conv layer with its padding written out for the input size: [top, bottom, left, right]."""
+    pads = [n for side in conv_padding(layer, shape[0], shape[1]) for n in side]
+    return {"type": "conv", "W": f"{i}.W", "b": f"{i}.b", "stride": layer.stride, "pads": pads}
+
+
+def _batch_norm(layer: BatchNorm, i: int, shape: Shape) -> dict[str, Any]:
+    names = {"gamma": f"{i}.gamma", "beta": f"{i}.beta", "mean": f"{i}.mean", "var": f"{i}.var"}
+    return {"type": "batchnorm", **names, "eps": layer.eps}
+
+
+# layer type -> its entry in the spec, given the layer, its position and its input's shape per image
+# (None: left out, as dropout is at inference)
+SPECS: dict[type[Layer], Callable[[Any, int, Shape], dict[str, Any] | None]] = {
+    Dense: lambda layer, i, shape: {"type": "dense", "W": f"{i}.W", "b": f"{i}.b"},
+    Conv2D: _conv,
+    MaxPool2D: lambda layer, i, shape: {"type": "maxpool", "size": layer.size, "stride": layer.stride},
+    AvgPool2D: lambda layer, i, shape: {"type": "avgpool", "size": layer.size, "stride": layer.stride},
+    BatchNorm: _batch_norm,
+    Flatten: lambda layer, i, shape: {"type": "flatten"},
+    ReLU: lambda layer, i, shape: {"type": "relu"},
+    LeakyReLU: lambda layer, i, shape: {"type": "leaky_relu", "slope": layer.slope},
+    Sigmoid: lambda layer, i, shape: {"type": "sigmoid"},
+    Tanh: lambda layer, i, shape: {"type": "tanh"},
+    Dropout: lambda layer, i, shape: None,
 }
 
 
@@ -51,30 +77,43 @@ def predict_script() -> str:
 
 def network_spec(network: Network, class_names: Sequence[str] | None = None) -> dict[str, Any]:
     """The JSON-ready description of the layer stack, output function and class names."""
-    layers = []
+    first = network.input_shape or (IMAGE_SIDE * IMAGE_SIDE,)
+    shape, layers = first, []
     for i, layer in enumerate(network.layers):
-        describe = SPECS.get(type(layer))
+        describe = next((SPECS[t] for t in type(layer).__mro__ if t in SPECS), None)
         if describe is None:
-            raise ExportError(f"layers of type {type(layer).__name__} cannot be exported to NumPy yet")
-        entry = describe(layer, i)
+            raise ExportError(f"layers of type {type(layer).__name__} cannot be exported to NumPy")
+        entry = describe(layer, i, shape)
         if entry is not None:
             layers.append(entry)
+        shape = _next_shape(layer, shape)
     return {
         "format": "digit-lab-numpy",
-        "version": 1,
-        "input": [28, 28],
+        "version": 2,
+        "input": list(first),
         "layers": layers,
         "output": network.config.output,
         "class_names": class_labels(network, class_names),
     }
 
 
+def _next_shape(layer: Layer, shape: Shape) -> Shape:
+    """The per-image shape of the layer's output."""
+    if isinstance(layer, Conv2D):
+        return layer.output_shape(shape[0], shape[1])
+    if isinstance(layer, MaxPool2D | AvgPool2D):
+        return layer.output_shape(*shape)
+    if isinstance(layer, Dense):
+        return (layer.n_out,)
+    return (int(np.prod(shape)),) if isinstance(layer, Flatten) else shape
+
+
 def weights_npz(network: Network, class_names: Sequence[str] | None = None) -> bytes:
-    """The bytes of ``weights.npz``: every parameter (float32) and the ``spec`` JSON string."""
+    """The bytes of ``weights.npz``: every parameter and running statistic (float32) and ``spec``."""
     check_exportable(network)
     spec = network_spec(network, class_names)
     buffer = io.BytesIO()
-    np.savez(buffer, spec=np.array(json.dumps(spec)), **network.params())
+    np.savez(buffer, spec=np.array(json.dumps(spec)), **network.params(), **network.state())
     return buffer.getvalue()
 
 

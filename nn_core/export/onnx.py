@@ -2,30 +2,29 @@
 
 Contract: one float32 input ``pixels`` of shape (N, 28, 28) holding values in [0, 1] (as
 ``nn_core.images.preprocess`` makes them) and one output ``probabilities`` of shape (N, classes), equal to
-``Network.predict_proba``. Each layer type has one converter, found by the layer's class in
-``CONVERTERS``; a new layer (Conv2D, pooling, BatchNorm) is supported by registering one function
-``(graph, layer, x, layout) -> (y, layout)``, where ``layout`` says whether the tensor is flat
-(N, features) or an image (N, H, W, C) channels-last as the engine stores it.
+``Network.predict_proba``. Each layer type has one converter, registered with ``@converts`` (see
+``nn_core.export.onnx_graph``): the dense layers and activations here, the convolutional layers
+(Conv2D, pooling, BatchNorm, Flatten) in ``nn_core.export.onnx_conv``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from nn_core.activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from nn_core.export import onnx_conv  # noqa: F401  (registers the converters of conv layers)
 from nn_core.export.common import IMAGE_SIDE, ExportError, check_exportable, class_labels
-from nn_core.layers import Dense, Dropout, Layer
+from nn_core.export.onnx_graph import Graph, Shape, converter_for, converts, flat
+from nn_core.layers import Dense, Dropout
 from nn_core.network import Network
 
-OPSET = 17  # every operator used here has had its current form since opset 13
+OPSET = 17  # every operator used here has had its current form since opset 15
 IR_VERSION = 8  # the IR of opset 17, read by onnxruntime 1.13 and later
 INPUT, OUTPUT = "pixels", "probabilities"
-FLAT, IMAGE = "flat", "image"  # tensor layouts: (N, features) and (N, H, W, C)
 INSTALL_HINT = "the onnx package is not installed: pip install -r requirements-export.txt"
 
 
@@ -34,83 +33,36 @@ def onnx_available() -> bool:
     return importlib.util.find_spec("onnx") is not None
 
 
-class Graph:
-    """Nodes and constant tensors of the graph being built, with unique names."""
-
-    def __init__(self) -> None:
-        from onnx import helper, numpy_helper
-
-        self._helper, self._numpy_helper = helper, numpy_helper
-        self.nodes: list[Any] = []
-        self.initializers: list[Any] = []
-        self._count = 0
-
-    def _name(self, stem: str) -> str:
-        self._count += 1
-        return f"{stem}_{self._count}"
-
-    def const(self, stem: str, value: np.ndarray) -> str:
-        """Add a constant tensor; returns its name."""
-        name = self._name(stem)
-        self.initializers.append(self._numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
-
-    def op(self, op_type: str, inputs: list[str], stem: str, out: str | None = None, **attrs: Any) -> str:
-        """Add one node with one output; returns the output's name."""
-        out = out or self._name(stem)
-        self.nodes.append(self._helper.make_node(op_type, inputs, [out], name=out, **attrs))
-        return out
-
-
-Converter = Callable[[Graph, Any, str, str], tuple[str, str]]
-CONVERTERS: dict[type[Layer], Converter] = {}
-
-
-def converts(layer_type: type[Layer]) -> Callable[[Converter], Converter]:
-    """Register the decorated function as the converter of ``layer_type``."""
-
-    def register(fn: Converter) -> Converter:
-        CONVERTERS[layer_type] = fn
-        return fn
-
-    return register
-
-
-def _flat(g: Graph, x: str, layout: str) -> str:
-    """x as (N, features); an (N, H, W, C) image is flattened in the engine's row-major order."""
-    return x if layout == FLAT else g.op("Flatten", [x], "flatten", axis=1)
-
-
 @converts(Dense)
-def _dense(g: Graph, layer: Dense, x: str, layout: str) -> tuple[str, str]:
-    x = _flat(g, x, layout)
+def _dense(g: Graph, layer: Dense, x: str, shape: Shape) -> tuple[str, Shape]:
+    x, _ = flat(g, x, shape)
     y = g.op("MatMul", [x, g.const("W", layer.W)], "matmul")  # (N, n_in) @ (n_in, n_out)
-    return g.op("Add", [y, g.const("b", layer.b)], "dense"), FLAT
+    return g.op("Add", [y, g.const("b", layer.b)], "dense"), (layer.n_out,)
 
 
 @converts(ReLU)
-def _relu(g: Graph, layer: ReLU, x: str, layout: str) -> tuple[str, str]:
-    return g.op("Relu", [x], "relu"), layout
+def _relu(g: Graph, layer: ReLU, x: str, shape: Shape) -> tuple[str, Shape]:
+    return g.op("Relu", [x], "relu"), shape
 
 
 @converts(LeakyReLU)
-def _leaky_relu(g: Graph, layer: LeakyReLU, x: str, layout: str) -> tuple[str, str]:
-    return g.op("LeakyRelu", [x], "leaky_relu", alpha=layer.slope), layout
+def _leaky_relu(g: Graph, layer: LeakyReLU, x: str, shape: Shape) -> tuple[str, Shape]:
+    return g.op("LeakyRelu", [x], "leaky_relu", alpha=layer.slope), shape
 
 
 @converts(Sigmoid)
-def _sigmoid(g: Graph, layer: Sigmoid, x: str, layout: str) -> tuple[str, str]:
-    return g.op("Sigmoid", [x], "sigmoid"), layout
+def _sigmoid(g: Graph, layer: Sigmoid, x: str, shape: Shape) -> tuple[str, Shape]:
+    return g.op("Sigmoid", [x], "sigmoid"), shape
 
 
 @converts(Tanh)
-def _tanh(g: Graph, layer: Tanh, x: str, layout: str) -> tuple[str, str]:
-    return g.op("Tanh", [x], "tanh"), layout
+def _tanh(g: Graph, layer: Tanh, x: str, shape: Shape) -> tuple[str, Shape]:
+    return g.op("Tanh", [x], "tanh"), shape
 
 
 @converts(Dropout)
-def _dropout(g: Graph, layer: Dropout, x: str, layout: str) -> tuple[str, str]:
-    return x, layout  # the identity at inference
+def _dropout(g: Graph, layer: Dropout, x: str, shape: Shape) -> tuple[str, Shape]:
+    return x, shape  # the identity at inference (on rows and, as MapDropout, on maps)
 
 
 def _output(g: Graph, logits: str, output: str) -> str:
@@ -122,12 +74,13 @@ def _output(g: Graph, logits: str, output: str) -> str:
     return g.op("Div", [a, total], "normalise", out=OUTPUT)  # sigmoid outputs scaled to sum to one
 
 
-def _input(g: Graph, first: Layer) -> tuple[str, str]:
-    """The graph input in the layout the first layer takes: flat for Dense, (N, 28, 28, 1) otherwise."""
-    if isinstance(first, Dense):
-        return g.op("Flatten", [INPUT], "flatten", axis=1), FLAT  # (N, 784)
-    shape = g.const("shape", np.array([-1, IMAGE_SIDE, IMAGE_SIDE, 1], np.int64))
-    return g.op("Reshape", [INPUT, shape], "image"), IMAGE
+def _input(g: Graph, network: Network) -> tuple[str, Shape]:
+    """The graph input as the first layer takes it: rows (N, 784), or maps (N, 1, 28, 28) for a network
+    whose first layers need maps (``Network.input_shape``, (28, 28, 1))."""
+    if network.input_shape is None:
+        return g.op("Flatten", [INPUT], "flatten", axis=1), (IMAGE_SIDE * IMAGE_SIDE,)
+    shape = g.const("shape", np.array([-1, 1, IMAGE_SIDE, IMAGE_SIDE], np.int64))
+    return g.op("Reshape", [INPUT, shape], "image"), (IMAGE_SIDE, IMAGE_SIDE, 1)
 
 
 def to_onnx(network: Network, class_names: Sequence[str] | None = None) -> bytes:
@@ -143,13 +96,13 @@ def to_onnx(network: Network, class_names: Sequence[str] | None = None) -> bytes
 
     check_exportable(network)
     g = Graph()
-    x, layout = _input(g, network.layers[0])
+    x, shape = _input(g, network)
     for layer in network.layers:
-        convert = CONVERTERS.get(type(layer))
+        convert = converter_for(layer)
         if convert is None:
-            raise ExportError(f"layers of type {type(layer).__name__} cannot be exported to ONNX yet")
-        x, layout = convert(g, layer, x, layout)
-    _output(g, _flat(g, x, layout), network.config.output)
+            raise ExportError(f"layers of type {type(layer).__name__} cannot be exported to ONNX")
+        x, shape = convert(g, layer, x, shape)
+    _output(g, flat(g, x, shape)[0], network.config.output)
     n_classes = network.config.n_classes
     graph = helper.make_graph(
         g.nodes,

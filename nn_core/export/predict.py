@@ -4,7 +4,9 @@
 
 Each image becomes a 28x28 MNIST-style digit the way Digit Lab makes one: grayscale, the background
 (a fitted plane) removed, ink found by a hysteresis threshold, cropped, fitted into 20x20 and pasted
-into 28x28 with its centre of mass at (14, 14). The network in weights.npz then gives probabilities.
+into 28x28 with its centre of mass at (14, 14). The network in weights.npz then gives probabilities:
+dense layers on rows (n, features); convolution, pooling and batch norm on channels-last feature maps
+(n, height, width, channels), flattened in that order before the first dense layer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image, ImageOps
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -124,13 +127,39 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return (np.tanh(z * 0.5) + 1.0) * 0.5
 
 
+def windows(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
+    """Every (kh, kw) window of maps x (n, H, W, C) that starts a stride apart: (n, Ho, Wo, C, kh, kw)."""
+    return sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
+
+
+def conv(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, pads: list) -> np.ndarray:
+    """Convolution (cross-correlation) of maps x (n, H, W, C) with W (kh, kw, C, C_out), zero padding
+    pads = [top, bottom, left, right]; returns (n, Ho, Wo, C_out)."""
+    top, bottom, left, right = pads
+    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    win = windows(x, W.shape[0], W.shape[1], stride)
+    n, ho, wo, c, kh, kw = win.shape
+    cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * c)  # columns in (kh, kw, C) order
+    return (cols @ W.reshape(kh * kw * c, -1) + b).reshape(n, ho, wo, -1)
+
+
 def probabilities(spec: dict, weights: dict, x: np.ndarray) -> np.ndarray:
     """Class probabilities (n, classes) for digits x (n, 28, 28)."""
-    x = x.reshape(len(x), -1).astype(np.float32)
+    x = x.reshape(len(x), *spec["input"]).astype(np.float32)  # rows (n, 784) or maps (n, 28, 28, 1)
     for layer in spec["layers"]:
         kind = layer["type"]
         if kind == "dense":
             x = x @ weights[layer["W"]] + weights[layer["b"]]
+        elif kind == "conv":
+            x = conv(x, weights[layer["W"]], weights[layer["b"]], layer["stride"], layer["pads"])
+        elif kind in ("maxpool", "avgpool"):
+            win = windows(x, layer["size"], layer["size"], layer["stride"])  # partial windows left out
+            x = win.max(axis=(4, 5)) if kind == "maxpool" else win.mean(axis=(4, 5), dtype=np.float32)
+        elif kind == "batchnorm":
+            scale = weights[layer["gamma"]] / np.sqrt(weights[layer["var"]] + np.float32(layer["eps"]))
+            x = (x - weights[layer["mean"]]) * scale + weights[layer["beta"]]  # over the last axis
+        elif kind == "flatten":
+            x = x.reshape(len(x), -1)  # channels-last order, as the network was trained
         elif kind == "relu":
             x = np.maximum(x, 0.0)
         elif kind == "leaky_relu":
