@@ -114,7 +114,8 @@ def elastic_displacement(n: int, rng: np.random.Generator, alpha: float, sigma: 
     return field.reshape(n, 2, SIDE * SIDE)
 
 
-def _as_batch(images: np.ndarray) -> np.ndarray:
+def as_image_batch(images: np.ndarray) -> np.ndarray:
+    """Float images (n, 784) or (n, 28, 28) viewed as (n, 28, 28); a clear ValueError for anything else."""
     if not np.issubdtype(images.dtype, np.floating):
         raise ValueError(f"Expected float images in [0, 1]; got {images.dtype}. Divide uint8 images by 255.")
     if images.ndim == 2 and images.shape[1] == SIDE * SIDE:
@@ -157,7 +158,7 @@ def affine_batch(
     ndarray with the shape and dtype of ``images``, values in [0, 1]
     """
     images = np.asarray(images)
-    n = len(_as_batch(images))
+    n = len(as_image_batch(images))
     shifts, angles, scales = (np.asarray(a, np.float64) for a in (shifts, angles, scales))
     if shifts.shape != (n, 2) or angles.shape != (n,) or scales.shape != (n,):
         raise ValueError(f"Need shifts (n, 2), angles (n,) and scales (n,) for n={n} images.")
@@ -178,7 +179,7 @@ def _warp(
     elastic : optional (rng, alpha, sigma); displacement fields are drawn per chunk to bound memory
     """
     out = _check_out(images, out)
-    src_all, dst_all = _as_batch(images), out.reshape(-1, SIDE, SIDE)
+    src_all, dst_all = as_image_batch(images), out.reshape(-1, SIDE, SIDE)
     n = len(src_all)
     chunk = min(_CHUNK, max(n, 1))
     block = _PAD * _PAD
@@ -240,7 +241,7 @@ def augment_batch(
     """
     config.validate()
     images = np.asarray(images)
-    n = len(_as_batch(images))
+    n = len(as_image_batch(images))
     shifts, angles, scales = random_affine_params(n, rng, config)
     matrices = _inverse_matrices(shifts, angles, scales)
     if config.max_shear > 0:

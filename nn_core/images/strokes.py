@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SIDE = 28
+from nn_core.images.augment import SIDE, as_image_batch
+
 MAX_STEPS = 4.0  # largest |amount|: four dilation or erosion steps
 
 
@@ -43,16 +44,6 @@ def erode(images: np.ndarray) -> np.ndarray:
     return _neighbour_reduce(images, False, np.minimum)
 
 
-def _as_maps(images: np.ndarray) -> np.ndarray:
-    if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(f"Expected float images in [0, 1]; got {images.dtype}. Divide uint8 images by 255.")
-    if images.ndim == 2 and images.shape[1] == SIDE * SIDE:
-        return images.reshape(-1, SIDE, SIDE)
-    if images.ndim == 3 and images.shape[1:] == (SIDE, SIDE):
-        return images
-    raise ValueError(f"Expected images of shape (n, 784) or (n, 28, 28); got {images.shape}.")
-
-
 def change_stroke_width(images: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """Thicken (amount > 0) or thin (amount < 0) each image's strokes by ``|amount|`` steps.
 
@@ -65,7 +56,7 @@ def change_stroke_width(images: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     -------
     new ndarray with the shape and dtype of ``images``, values in [0, 1]
     """
-    maps = _as_maps(np.asarray(images))
+    maps = as_image_batch(np.asarray(images))
     amounts = np.asarray(amounts, dtype=np.float32)
     if amounts.shape != (len(maps),):
         raise ValueError(f"Expected one amount per image, shape ({len(maps)},); got {amounts.shape}.")
@@ -100,5 +91,5 @@ def random_stroke_width(
     """
     if not (-MAX_STEPS <= low <= high <= MAX_STEPS):
         raise ValueError(f"Need -{MAX_STEPS:g} <= low <= high <= {MAX_STEPS:g}; got {low}, {high}.")
-    n = len(_as_maps(np.asarray(images)))
+    n = len(as_image_batch(np.asarray(images)))
     return change_stroke_width(images, rng.uniform(low, high, size=n).astype(np.float32))
