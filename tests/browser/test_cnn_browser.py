@@ -105,9 +105,12 @@ def test_build_train_and_look_inside_a_cnn(page, app_url, mnist_root):
     canvas = page.locator(CANVAS)
     expect(canvas).to_be_visible(timeout=60_000)
     wait_for_app(page)
-    expect(page.get_by_role("combobox", name="Model")).to_have_value(
-        re.compile("conv8x3-maxpool2-dense32-10")
-    )
+    picker = page.get_by_role("combobox", name="Model")  # the shipped default model comes first
+    picker.click()
+    page.get_by_role("option", name=re.compile("conv8x3-maxpool2-dense32-10")).click()
+    expect(picker).to_have_value(re.compile("conv8x3-maxpool2-dense32-10"), timeout=15_000)
+    wait_for_app(page)
+    canvas = page.locator(CANVAS)
     first_stroke(page, canvas, SEVEN_BAR)
     stroke(page, canvas, SEVEN_LEG)
     wait_for_app(page)

@@ -1,4 +1,5 @@
-"""The export buttons in a real browser: a click on the Draw page downloads a working ONNX file and zip."""
+"""The export buttons in a real browser: a click on the Draw page downloads a working ONNX file and zip
+of the model it opens with, the shipped default model (a CNN)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from nn_core.config import ModelConfig
-from nn_core.network import build_network
-from nn_core.store.model_file import SavedModel, save_model
+from nn_core.store.default_model import load_default_model
 from tests.browser.conftest import AppServer, assert_healthy, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -19,11 +18,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A server of its own whose home holds one small model (so the Draw page starts at once)."""
-    home = tmp_path_factory.mktemp("export-home")
-    network = build_network(ModelConfig(hidden=(16,)), np.random.default_rng(0))
-    save_model(home / "models" / "small.npz", SavedModel(network))
-    app = AppServer(home)
+    """A server of its own with an empty home: the Draw page opens with the shipped default model."""
+    app = AppServer(tmp_path_factory.mktemp("export-home"))
     yield app
     app.stop()
 
@@ -43,10 +39,16 @@ def test_the_draw_pages_export_buttons_download_files(page, server):
             button.click()
         download = info.value
         files[download.suggested_filename] = download.path().read_bytes()
-    assert sorted(files) == ["digit-lab-small-numpy.zip", "digit-lab-small.onnx"]
-    model = onnx.load_model_from_string(files["digit-lab-small.onnx"])
+    assert sorted(files) == ["digit-lab-default-model-numpy.zip", "digit-lab-default-model.onnx"]
+    model = onnx.load_model_from_string(files["digit-lab-default-model.onnx"])
     onnx.checker.check_model(model)
     assert [i.name for i in model.graph.input] == ["pixels"]
-    with zipfile.ZipFile(io.BytesIO(files["digit-lab-small-numpy.zip"])) as archive:
+    assert any(node.op_type == "Conv" for node in model.graph.node)
+    ort = pytest.importorskip("onnxruntime")
+    images = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
+    (probabilities,) = ort.InferenceSession(model.SerializeToString()).run(None, {"pixels": images})
+    expected = load_default_model().network.predict_proba(images)
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+    with zipfile.ZipFile(io.BytesIO(files["digit-lab-default-model-numpy.zip"])) as archive:
         assert "digit-lab-model/predict.py" in archive.namelist()
     assert_healthy(page)

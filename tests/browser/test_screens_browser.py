@@ -14,17 +14,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from nn_core.store.default_model import FILE_NAME
-from nn_core.store.model_file import save_model
 from tests.browser.conftest import CANVAS, assert_healthy, screenshot, wait_for_app
-from tests.test_robustness import cached_default_model, model_cache_dir
 
 pytestmark = pytest.mark.browser
 
@@ -116,14 +112,7 @@ LAYER_ROWS_APART = """() => {
 
 
 @pytest.fixture(scope="module")
-def model_in_home(app_server, mnist_root, request, tmp_path_factory) -> Path:
-    """The default model file in the shared server's home, so the Draw page starts at once."""
-    model = cached_default_model(model_cache_dir(request, tmp_path_factory), mnist_root)
-    return save_model(app_server.home / "models" / FILE_NAME, model)
-
-
-@pytest.fixture(scope="module")
-def devices(browser, app_url, model_in_home) -> dict[bool, object]:
+def devices(browser, app_url) -> dict[bool, object]:
     """A page per kind of device (True: handheld), each with the app opened at its root."""
     pages, contexts = {}, []
     for handheld in (True, False):

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -137,7 +138,10 @@ def test_a_server_killed_mid_sweep_keeps_every_finished_epoch_and_resumes(browse
         seen = statuses(page)
         assert "stopped" in seen and "running" not in " ".join(seen), seen
         page.get_by_role("button", name="Resume the unfinished runs").click()
-        expect(page.get_by_text("2 of 2 runs done")).to_be_visible(timeout=240_000)
+        expect(page.get_by_text("2 unfinished runs queued again")).to_be_visible(timeout=30_000)
+        deadline = time.monotonic() + 240  # "2 of 2 runs done" is shown before the click too: read the table
+        while statuses(page) != ["finished", "finished"] and time.monotonic() < deadline:
+            page.wait_for_timeout(1000)
         assert statuses(page) == ["finished", "finished"]
         final = [json.loads(f.read_text()) for f in run_files]
         assert [len(r["history"]) for r in final] == [40, 40]

@@ -37,7 +37,10 @@ def test_a_too_large_upload_replaces_the_previous_result_with_a_message(page, ap
     page.goto(f"{app_server.url}/draw")
     wait_for_app(page)
     page.get_by_role("radio", name="Upload a photo").check(force=True)
-    upload = page.locator("[data-testid=stFileUploader] input[type=file]")
+    photo_uploader = page.locator("[data-testid=stFileUploader]").filter(
+        has_text="Photo or scan of one digit"
+    )
+    upload = photo_uploader.locator("input[type=file]")  # My digits has an uploader of its own
     expect(upload).to_be_attached(timeout=30_000)
     upload.set_input_files(str(photo))
     expect(page.get_by_text("Your image (as read, in gray)")).to_be_visible(timeout=30_000)

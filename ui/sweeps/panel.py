@@ -187,7 +187,7 @@ def _sweep_view(sweep: dict[str, Any]) -> None:
             ):
                 _open_on_draw_page(f"run:{best.record.run_id}")
                 st.switch_page("app_pages/draw.py")
-        if active and not is_active(states):
-            st.rerun()  # the sweep just ended: redraw the page once without polling
+        if active != is_active(states):
+            st.rerun()  # the sweep ended (stop polling) or its runs were queued again (start polling)
 
     live()
