@@ -23,10 +23,11 @@ from tests.browser.test_draw_browser import (
 
 pytestmark = pytest.mark.browser
 
-DIAGRAM = ".st-key-draw_diagram"
+# the diagram's chart; a rerun may leave the old one on the page for a moment, marked stale
+DIAGRAM = ".st-key-draw_diagram:not([data-stale=true])"
 MAPS_PER_COLUMN = 8  # ui.diagram.selection.MAX_MAPS
 READ_DIAGRAM = """() => {
-  const gd = document.querySelector('.st-key-draw_diagram .js-plotly-plot');
+  const gd = document.querySelector('.st-key-draw_diagram:not([data-stale=true]) .js-plotly-plot');
   if (!gd || !gd.data || !gd._fullData) return null;
   const neurons = gd._fullData.find(t => t.customdata && t.type === 'scatter');
   if (!neurons) return null;
@@ -59,7 +60,7 @@ def neuron_point(page, column: int, position: int) -> tuple[float, float]:
     """Page coordinates of the neuron drawn at ``position`` in ``column`` (from Plotly's own axes)."""
     return page.evaluate(
         """([column, position]) => {
-          const gd = document.querySelector('.st-key-draw_diagram .js-plotly-plot');
+          const gd = document.querySelector('.st-key-draw_diagram:not([data-stale=true]) .js-plotly-plot');
           const t = gd._fullData.find(t => t.customdata && t.type === 'scatter');
           const idx = t.customdata.map((c, i) => [c, i]).filter(([c]) => c[0] === column)[position][1];
           const L = gd._fullLayout, box = gd.getBoundingClientRect();
@@ -122,7 +123,7 @@ def test_clicking_a_neuron_or_a_feature_map_shows_its_details(page, app_url):
     expect(page.get_by_text("Its 5x5 filter", exact=True)).to_be_visible(timeout=15_000)
     wait_for_app(page)
     ring = page.evaluate(
-        """() => document.querySelector('.st-key-draw_diagram .js-plotly-plot').data
+        """() => document.querySelector('.st-key-draw_diagram:not([data-stale=true]) .js-plotly-plot').data
                   .some(t => t.marker && t.marker.symbol === 'circle-open')"""
     )
     assert ring
@@ -143,7 +144,7 @@ ARM_TIMERS = """() => {
   // shades and labels, the feature maps. Content is read only when a chart holds a new data array, which keeps the
   // observer cheap.
   window.strokeTimes = {up: null, probabilities: null, diagram: null};
-  const sels = {probabilities: '.st-key-draw_probabilities', diagram: '.st-key-draw_diagram'};
+  const sels = {probabilities: '.st-key-draw_probabilities', diagram: '.st-key-draw_diagram:not([data-stale=true])'};
   const content = gd => JSON.stringify(gd.data.map(t => [t.y && t.type === 'bar' ? t.y : null,
                                                          t.customdata ? [t.marker.color, t.text] : null,
                                                          t.type === 'heatmap' ? t.z : null]));
@@ -221,7 +222,7 @@ def test_on_a_phone_the_diagram_runs_top_to_bottom(browser, app_url):
         toggle.click()
         wait_for_app(page)
         page.wait_for_function(
-            "() => { const gd = document.querySelector('.st-key-draw_diagram .js-plotly-plot');"
+            "() => { const gd = document.querySelector('.st-key-draw_diagram:not([data-stale=true]) .js-plotly-plot');"
             " return gd && gd.layout && gd.layout.height > 500; }",
             timeout=15_000,
         )
