@@ -174,15 +174,21 @@ def test_a_click_is_read_as_a_neuron_or_nothing(event, expected):
     assert picked_neuron(event) == expected
 
 
-def _analysis_app() -> None:
+def _analysis_app(layers: str = "") -> None:
     import numpy as np
 
+    from nn_core.architecture import parse_layers
     from nn_core.config import ModelConfig, TrainConfig
     from nn_core.network import build_network
     from ui.training.analysis import render_analysis
     from ui.training.view import RunView
 
-    network = build_network(ModelConfig(hidden=(24,)), np.random.default_rng(0))
+    config = (
+        ModelConfig(hidden=(24,))
+        if not layers
+        else ModelConfig(hidden=(), activations=(), layers=parse_layers(layers))
+    )
+    network = build_network(config, np.random.default_rng(0))
     view = RunView(
         run_id="r1",
         owner="o",
@@ -232,3 +238,14 @@ def test_the_analysis_shows_the_diagram_for_a_chosen_test_image(mnist_root, tmp_
     assert not at.exception
     np.testing.assert_allclose(_image(spec(at, "train_diagram_r1")), X[5].reshape(28, 28), atol=1e-6)
     assert any(c.value.startswith("#5: a ") for c in at.caption)
+
+
+@pytest.mark.real_data
+def test_the_analysis_draws_a_cnn_as_feature_maps(mnist_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
+    at = AppTest.from_function(_analysis_app, default_timeout=60, args=("conv4x5,maxpool2",)).run()
+    assert not at.exception, at.exception
+    figure = spec(at, "train_diagram_r1")
+    heatmaps = [t for t in figure["data"] if t["type"] == "heatmap"]
+    assert [array(t["z"]).shape for t in heatmaps] == [(28, 28)] + [(24, 24)] * 4 + [(12, 12)] * 4
+    assert not [i for i in at.info if "cannot show" in i.value]
