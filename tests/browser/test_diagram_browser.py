@@ -39,6 +39,13 @@ READ_DIAGRAM = """() => {
 }"""
 
 
+def show_diagram(page) -> None:
+    """Scroll to the diagram (a chart below the fold may wait to be drawn until seen). The box holding
+    the chart stays while a rerun replaces the chart, so the scroll goes to the box."""
+    page.wait_for_selector(".st-key-draw_diagram_box", timeout=15_000)
+    page.evaluate("() => document.querySelector('.st-key-draw_diagram_box').scrollIntoView()")
+
+
 def read_diagram(page) -> dict:
     """The drawn neurons (and maps), their shades, hover texts and output labels, and every image's
     size and sum of values, read from the Plotly graph in the page."""
@@ -76,7 +83,7 @@ def test_the_diagram_shows_feature_maps_and_changes_with_each_stroke(page, app_u
     stroke(page, canvas, ONE)
     expect_top_class(page, "1")
     diagram = page.locator(DIAGRAM)
-    diagram.scroll_into_view_if_needed()
+    show_diagram(page)
     expect(diagram.locator("svg.main-svg").first).to_be_visible(timeout=15_000)
     expect(page.get_by_text("The network diagram cannot show")).to_have_count(0)
     expect(page.get_by_text(re.compile(r"^\+ 24 more maps$")).first).to_be_visible()  # 8 of conv1's 32
@@ -92,13 +99,16 @@ def test_the_diagram_shows_feature_maps_and_changes_with_each_stroke(page, app_u
     stroke(page, canvas, SEVEN_BAR)  # the one becomes a seven: the maps and neurons change
     stroke(page, canvas, SEVEN_LEG)
     expect_top_class(page, "7")
-    page.wait_for_function(f"({READ_DIAGRAM})().labels.some(l => l.startsWith('<b>7 '))", timeout=15_000)
+    show_diagram(page)
+    page.wait_for_function(  # the chart may be remounted meanwhile: read nothing, and look again
+        f"(() => {{ const d = ({READ_DIAGRAM})(); return d !== null && d.labels.some(l => l.startsWith('<b>7 ')); }})()",
+        timeout=30_000,
+    )
     seven = read_diagram(page)
     assert seven["images"][0]["total"] > one["images"][0]["total"]  # more ink in the input
     changed = [a["total"] != b["total"] for a, b in zip(one["images"][1:], seven["images"][1:], strict=True)]
     assert sum(changed) >= 24, changed  # the feature maps follow the drawing
     assert seven["units"] != one["units"] or seven["shade"] != one["shade"]
-    diagram.scroll_into_view_if_needed()
     screenshot(page, "diagram-seven")
     assert_healthy(page)
 
@@ -108,7 +118,7 @@ def test_clicking_a_neuron_or_a_feature_map_shows_its_details(page, app_url):
     stroke(page, canvas, SEVEN_BAR)
     stroke(page, canvas, SEVEN_LEG)
     expect_top_class(page, "7")
-    page.locator(DIAGRAM).scroll_into_view_if_needed()
+    show_diagram(page)
     before = read_diagram(page)
     dense = [u for u in before["units"] if u.startswith("5:")][2].split(":")[1]
     x, y = neuron_point(page, 5, 2)  # the third neuron drawn in the dense layer
