@@ -1,17 +1,19 @@
-"""Take docs/diagram.png: the Draw page's network diagram for a drawn 7, with one neuron clicked.
+"""Take docs/diagram.png: the Draw page's network diagram for a drawn 7 (with ``--click``, the most
+active neuron or feature map of the first layer clicked, beside its details).
 
-Run from the repository root with the real data available:
+Run from the repository root:
 
-    DIGIT_LAB_DATA=/path/to/data python docs/diagram_screenshot.py [--model MODEL.npz]
+    python docs/diagram_screenshot.py [--model MODEL.npz] [--click] [--out docs/diagram.png] [--width 1400]
 
-Without ``--model`` it uses the default model's configuration trained on MNIST (kept in pytest's
-cache folder, shared with the tests, so it is trained once). The app runs under ``streamlit run``
-with an empty home holding only that model, driven by Debian's Chromium, as in the browser tests.
+Without ``--model`` the Draw page uses the default model that ships with the app (a convolutional
+network: its first layers are drawn as feature maps). The app runs under ``streamlit run`` with an
+empty home (holding only ``--model`` when given), driven by Debian's Chromium, as in the browser tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -22,27 +24,22 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from nn_core.data.local import data_root  # noqa: E402
-from nn_core.store.default_model import FILE_NAME  # noqa: E402
 from nn_core.store.model_file import load_model, save_model  # noqa: E402
 from tests.browser.conftest import CANVAS, CHROMIUM, CHROMIUM_ARGS, AppServer, wait_for_app  # noqa: E402
-from tests.browser.test_diagram_browser import neuron_point, read_diagram  # noqa: E402
+from tests.browser.test_diagram_browser import brightest, neuron_point, read_diagram  # noqa: E402
 from tests.browser.test_draw_browser import SEVEN_BAR, SEVEN_LEG, headline, stroke  # noqa: E402
-from tests.test_robustness import CACHE_NAME, cached_default_model  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="a model file (default: the default model, trained once)")
+    parser.add_argument("--model", type=Path, help="a model file (default: the shipped default model)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "diagram.png")
     parser.add_argument("--width", type=int, default=1400, help="browser window width in pixels")
+    parser.add_argument("--click", action="store_true", help="click the first layer's most active neuron")
     args = parser.parse_args()
-    if args.model:
-        model = load_model(args.model)
-    else:
-        model = cached_default_model(ROOT / ".pytest_cache" / "d" / CACHE_NAME, data_root())
     home = Path(tempfile.mkdtemp(prefix="digit-lab-shot-"))
-    save_model(home / "models" / FILE_NAME, model)
+    if args.model:
+        save_model(home / "models" / args.model.name, load_model(args.model))
     server = AppServer(home)
     try:
         with sync_playwright() as p:
@@ -54,6 +51,11 @@ def main() -> None:
             canvas = page.locator(CANVAS)
             expect(canvas).to_be_visible(timeout=60_000)
             wait_for_app(page)
+            if args.model:  # the default model comes first in the picker
+                page.get_by_role("combobox", name="Model").click()
+                page.get_by_role("option").filter(has_text=f"{args.model.stem} · ").first.click()
+                wait_for_app(page)
+                canvas = page.locator(CANVAS)
             page.wait_for_timeout(1000)  # the canvas sets up its mouse handlers a moment after it appears
             stroke(page, canvas, SEVEN_BAR)
             stroke(page, canvas, SEVEN_LEG)
@@ -61,18 +63,17 @@ def main() -> None:
             wait_for_app(page)
             box = page.locator(".st-key-draw_diagram_box")
             box.scroll_into_view_if_needed()
-            drawn = read_diagram(page)
-            layer1 = [i for i, unit in enumerate(drawn["units"]) if unit.startswith("1:")]
-            brightest = max(layer1, key=lambda i: drawn["shade"][i])  # the most active neuron drawn
-            x, y = neuron_point(page, 1, layer1.index(brightest))
-            page.mouse.click(x, y)
-            weights = page.get_by_text("Incoming weights", exact=True)
-            expect(weights).to_be_visible(timeout=15_000)
-            wait_for_app(page)
+            read_diagram(page)  # the diagram is drawn
+            if args.click:
+                x, y = neuron_point(page, 1, brightest(read_diagram(page), 1))
+                page.mouse.click(x, y)
+                expect(page.get_by_text(re.compile(r"^Layer 1: (neuron|channel) \d+$"))).to_be_visible(
+                    timeout=15_000
+                )
+                wait_for_app(page)
             page.mouse.move(5, 5)  # no hover label in the picture
             box.scroll_into_view_if_needed()
             page.wait_for_timeout(800)
-            expect(weights).to_be_visible()
             args.out.parent.mkdir(parents=True, exist_ok=True)
             box.screenshot(path=str(args.out))
             browser.close()

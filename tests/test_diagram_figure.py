@@ -9,6 +9,7 @@ import pytest
 
 from nn_core.config import ModelConfig
 from nn_core.network import build_network
+from nn_core.store.default_model import load_default_model
 from ui.diagram.figure import (
     DOWN_COLOR,
     FADED,
@@ -19,7 +20,8 @@ from ui.diagram.figure import (
     neuron_positions,
     weight_image_figure,
 )
-from ui.diagram.selection import Stage, build_diagram
+from ui.diagram.geometry import depth
+from ui.diagram.selection import MAX_MAPS, Stage, build_diagram
 from ui.diagram.stages import network_stages
 
 NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -161,9 +163,102 @@ def test_top_to_bottom_puts_the_input_above_the_outputs(wide):
         diagram_figure(diagram, "diagonal")
 
 
-def test_feature_maps_are_one_heatmap_per_column_with_tiles_on_their_positions():
+@pytest.fixture(scope="module")
+def cnn():
+    """The shipped default model (conv, pool, conv, pool, dense 128, outputs) and a drawn-looking 7."""
+    network = load_default_model().network
+    image = np.zeros((28, 28), np.float32)
+    image[6:9, 7:21] = 1.0
+    for r in range(9, 23):
+        image[r, 19 - (r - 9) // 2 : 22 - (r - 9) // 2] = 1.0
+    return network, image, network_stages(network, image)
+
+
+def _maps(fig: go.Figure) -> list[go.Heatmap]:
+    return [t for t in fig.data if t.type == "heatmap"][1:]  # the first heatmap is the input
+
+
+def test_a_cnn_draws_one_image_per_shown_feature_map_on_its_tile(cnn):
+    _, image, stages = cnn
+    diagram = build_diagram(image, stages, NAMES)
+    fig = diagram_figure(diagram)
+    columns = [(i, c) for i, c in enumerate(diagram.columns) if c.kind == "maps"]
+    assert [len(c.shown) for _, c in columns] == [MAX_MAPS] * 4
+    maps = _maps(fig)
+    assert len(maps) == 4 * MAX_MAPS  # one image trace per shown map
+    shapes = [np.shape(t.z) for t in maps]
+    assert shapes == [(24, 24)] * 8 + [(12, 12)] * 8 + [(8, 8)] * 8 + [(4, 4)] * 8
+    traces = iter(maps)
+    for i, column in columns:
+        top = float(np.abs(column.maps).max())
+        positions = neuron_positions(column)
+        for j, channel in enumerate(column.shown):
+            trace = next(traces)
+            np.testing.assert_allclose(np.asarray(trace.z)[::-1], stages[i - 1].values[:, :, channel])
+            assert trace.zmin == 0.0 and trace.zmax == pytest.approx(top)  # one scale per column
+            rows = np.shape(trace.z)[0]
+            assert trace.y0 + (rows - 1) / 2 * trace.dy == pytest.approx(-positions[j])  # centred on its tile
+            assert trace.x0 + (rows - 1) / 2 * trace.dx == pytest.approx(depth(i))
+            assert f"Layer {i}, {column.title}: channel {channel}</b>" in trace.hovertemplate
+            assert (
+                f"mean activation {column.values[j]:.3f}, max {column.maps[j].max():.3f}"
+                in trace.hovertemplate
+            )
+    frames = [s for s in fig.layout.shapes if s.layer == "above"]
+    assert len(frames) == 4 * MAX_MAPS  # an outline around every map
+
+
+def test_a_cnn_says_how_many_maps_are_left_out(cnn):
+    _, image, stages = cnn
+    texts = [a.text for a in diagram_figure(build_diagram(image, stages, NAMES)).layout.annotations]
+    more = [t for t in texts if t.startswith("+ ")]
+    assert more == [
+        "+ 24 more maps<br>(less active, not drawn)",
+        "+ 24 more maps<br>(less active, not drawn)",
+        "+ 56 more maps<br>(less active, not drawn)",
+        "+ 56 more maps<br>(less active, not drawn)",
+        "+ 112 more neurons<br>(less active, not drawn)",
+    ]
+    assert "Layer 1<br>conv 5x5 · bn · relu · 32" in texts and "Layer 2<br>max pool 2x2 · 32" in texts
+
+
+def test_a_cnn_draws_no_lines_but_between_drawn_maps_and_neurons(cnn):
+    network, image, stages = cnn
+    diagram = build_diagram(image, stages, NAMES)
+    fig = diagram_figure(diagram)
+    segments = sum(len(t.x) // 3 for t in _edge_traces(fig))
+    assert segments == sum(len(e) for e in diagram.edges)
+    assert len(diagram.edges[0]) == MAX_MAPS  # the image feeds each drawn map of the first convolution
+    assert len(diagram.edges[1]) == MAX_MAPS  # each map to its own pooled map
+    assert len(diagram.edges[4]) == 3 * 16  # each drawn dense neuron: its 3 strongest drawn maps
+    neurons = _neurons(fig)
+    assert len(neurons.customdata) == 4 * MAX_MAPS + 16 + 10
+    first_map = neurons.hovertext[0]
+    assert first_map.startswith(
+        f"<b>Layer 1, conv 5x5 · bn · relu: channel {diagram.columns[1].shown[0]}</b>"
+    )
+    assert "click: its strongest connections" in first_map
+    dense = diagram.columns[5]
+    labels = [t for t in neurons.text if t]
+    assert len(labels) == 10 and labels[diagram.top].startswith("<b>")
+    assert diagram.top == int(np.argmax(network.predict_proba(image)[0]))
+    assert dense.kind == "units" and len(dense.shown) == 16
+
+
+def test_a_clicked_feature_map_gets_a_ring_on_its_tile(cnn):
+    _, image, stages = cnn
+    channel = int(np.argmin(stages[0].values.mean(axis=(0, 1))))  # the quietest: drawn only when chosen
+    diagram = build_diagram(image, stages, NAMES, selected=(1, channel))
+    fig = diagram_figure(diagram)
+    (ring,) = [t for t in fig.data if t.type == "scatter" and t.marker.symbol == "circle-open"]
+    column = diagram.columns[1]
+    assert ring.y[0] == pytest.approx(-neuron_positions(column)[column.position(channel)])
+    assert sum(len(t.x) // 3 for t in _edge_traces(fig) if t.line.color != FADED) > 0
+
+
+def test_signed_feature_maps_get_orange_below_zero():
     rng = np.random.default_rng(2)
-    maps = rng.random((12, 12, 8), dtype=np.float32)
+    maps = rng.normal(size=(12, 12, 8)).astype(np.float32)  # a convolution without an activation
     stages = [
         Stage("conv", maps, rng.normal(size=(1, 8)).astype(np.float32)),
         Stage(
@@ -173,17 +268,13 @@ def test_feature_maps_are_one_heatmap_per_column_with_tiles_on_their_positions()
         ),
     ]
     diagram = build_diagram(rng.random((28, 28, 1), dtype=np.float32), stages, NAMES, max_maps=5)
-    fig = diagram_figure(diagram)
-    heatmaps = [t for t in fig.data if t.type == "heatmap"]
-    assert len(heatmaps) == 2
-    tiles = np.asarray(heatmaps[1].z, dtype=np.float64)[::-1]  # top tile first
-    column = diagram.columns[1]
-    scaled = np.abs(column.maps) / np.abs(column.maps).max()
-    cell = (tiles.shape[0] + 3) // 5  # 5 tiles of 12 pixels with a gap of 3
-    for j in range(5):
-        np.testing.assert_allclose(tiles[j * cell : j * cell + 12], scaled[j], rtol=1e-6)
-    centre = heatmaps[1].y0 + (tiles.shape[0] - 1 - (j * cell + 5.5)) * heatmaps[1].dy
-    assert centre == pytest.approx(-neuron_positions(column)[j])
+    maps_drawn = _maps(diagram_figure(diagram))
+    assert len(maps_drawn) == 5
+    top = float(np.abs(diagram.columns[1].maps).max())
+    for trace in maps_drawn:
+        assert trace.zmin == pytest.approx(-top) and trace.zmax == pytest.approx(top)
+        assert trace.colorscale[0][1].lower() == DOWN_COLOR.lower()  # negative values orange
+    assert diagram_figure(diagram, "vertical").layout.height > 480
 
 
 def test_weight_image_is_centred_on_zero():

@@ -3,6 +3,8 @@ test_draw_page.py) and the playground's test-set analysis; and reading a click o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,9 +12,10 @@ from streamlit.testing.v1 import AppTest
 from nn_core.config import ModelConfig
 from nn_core.images.preprocess import preprocess_digit
 from nn_core.network import build_network
+from nn_core.store.default_model import load_default_model
 from nn_core.store.model_file import SavedModel, save_model
 from tests.apptest_charts import spec
-from tests.test_draw_page import _open, _seven, canvas, home  # noqa: F401 - fixtures
+from tests.test_draw_page import _choose, _file_key, _open, _seven, canvas, home  # noqa: F401 - fixtures
 from tests.test_explorer_page import array
 from ui.diagram.panel import picked_neuron
 from ui.diagram.stages import network_stages
@@ -22,6 +25,11 @@ def _save(folder, hidden=(16,), activations=("relu",), seed=0):
     network = build_network(ModelConfig(hidden=hidden, activations=activations), np.random.default_rng(seed))
     save_model(folder / "models" / "net.npz", SavedModel(network))
     return network
+
+
+def _open_saved(folder: Path) -> AppTest:
+    """The Draw page with the saved ``net.npz`` chosen (the shipped default model comes first)."""
+    return _choose(_open(), _file_key(folder / "models" / "net.npz"))
 
 
 def _neurons(figure: dict) -> dict:
@@ -44,7 +52,7 @@ def test_no_diagram_before_a_drawing(home, canvas):  # noqa: F811
 def test_a_drawing_lights_the_diagram(home, canvas):  # noqa: F811
     network = _save(home, hidden=(40,))
     canvas.image = _seven()
-    at = _open()
+    at = _open_saved(home)
     assert not at.exception
     figure = spec(at, "draw_diagram")
     digit = preprocess_digit(canvas.image, invert=False)
@@ -64,7 +72,7 @@ def test_a_drawing_lights_the_diagram(home, canvas):  # noqa: F811
 def test_a_chosen_neuron_shows_its_weights_and_can_be_let_go(home, canvas):  # noqa: F811
     network = _save(home, hidden=(16,))
     canvas.image = _seven()
-    at = _open()
+    at = _open_saved(home)
     at.session_state["draw_diagram_neuron"] = (1, 5)  # what a click on neuron 5 of layer 1 stores
     at.run()
     assert not at.exception
@@ -83,7 +91,7 @@ def test_a_chosen_neuron_shows_its_weights_and_can_be_let_go(home, canvas):  # n
 def test_an_output_neuron_shows_its_probability(home, canvas):  # noqa: F811
     network = _save(home, hidden=(8,))
     canvas.image = _seven()
-    at = _open()
+    at = _open_saved(home)
     at.session_state["draw_diagram_neuron"] = (2, 7)
     at.run()
     assert not at.exception
@@ -105,9 +113,52 @@ def test_top_to_bottom_for_narrow_screens(home, canvas):  # noqa: F811
 def test_a_network_without_hidden_layers_is_drawn_straight_to_the_outputs(home, canvas):  # noqa: F811
     _save(home, hidden=(), activations=())
     canvas.image = _seven()
-    at = _open()
+    at = _open_saved(home)
     assert not at.exception
     assert len(_neurons(spec(at, "draw_diagram"))["customdata"]) == 10
+
+
+def test_the_default_cnn_is_drawn_as_feature_maps_then_neurons(home, canvas):  # noqa: F811
+    canvas.image = _seven()
+    at = _open()  # nothing saved: the shipped default model, a convolutional network
+    assert not at.exception
+    assert not [i for i in at.info if "cannot show" in i.value]
+    figure = spec(at, "draw_diagram")
+    digit = preprocess_digit(canvas.image, invert=False)
+    np.testing.assert_allclose(_image(figure), digit, atol=1e-6)
+    network = load_default_model().network
+    stages = network_stages(network, digit)
+    maps = [t for t in figure["data"] if t["type"] == "heatmap"][1:]
+    assert [array(t["z"]).shape for t in maps] == [(24, 24)] * 8 + [(12, 12)] * 8 + [(8, 8)] * 8 + [
+        (4, 4)
+    ] * 8
+    shown = [u for c, u in _neurons(figure)["customdata"] if c == 1]
+    strongest = np.sort(np.argsort(-stages[0].values.mean(axis=(0, 1)))[:8])
+    assert shown == strongest.tolist()
+    np.testing.assert_allclose(
+        array(maps[0]["z"])[::-1], stages[0].values[:, :, shown[0]], rtol=1e-5, atol=1e-6
+    )
+    assert any("column of feature maps" in c.value for c in at.caption)
+
+
+def test_a_chosen_feature_map_shows_its_filter(home, canvas):  # noqa: F811
+    canvas.image = _seven()
+    at = _open()
+    at.session_state["draw_diagram_neuron"] = (
+        1,
+        3,
+    )  # what a click on channel 3 of the first convolution stores
+    at.run()
+    assert not at.exception
+    assert any(m.value == "**Layer 1: channel 3**" for m in at.markdown)
+    filt = spec(at, "draw_diagram_weights")
+    W = load_default_model().network.layers[0].W  # (5, 5, 1, 32)
+    np.testing.assert_allclose(array(filt["data"][0]["z"]), W[:, :, 0, 3], rtol=1e-6)
+    at.session_state["draw_diagram_neuron"] = (3, 10)  # a map of the second convolution: no filter image
+    at.run()
+    assert not at.exception
+    assert any(m.value == "**Layer 3: channel 10**" for m in at.markdown)
+    assert not [c for c in at.get("plotly_chart") if c.proto.id.endswith("-draw_diagram_weights")]
 
 
 @pytest.mark.parametrize(
@@ -123,15 +174,21 @@ def test_a_click_is_read_as_a_neuron_or_nothing(event, expected):
     assert picked_neuron(event) == expected
 
 
-def _analysis_app() -> None:
+def _analysis_app(layers: str = "") -> None:
     import numpy as np
 
+    from nn_core.architecture import parse_layers
     from nn_core.config import ModelConfig, TrainConfig
     from nn_core.network import build_network
     from ui.training.analysis import render_analysis
     from ui.training.view import RunView
 
-    network = build_network(ModelConfig(hidden=(24,)), np.random.default_rng(0))
+    config = (
+        ModelConfig(hidden=(24,))
+        if not layers
+        else ModelConfig(hidden=(), activations=(), layers=parse_layers(layers))
+    )
+    network = build_network(config, np.random.default_rng(0))
     view = RunView(
         run_id="r1",
         owner="o",
@@ -181,3 +238,14 @@ def test_the_analysis_shows_the_diagram_for_a_chosen_test_image(mnist_root, tmp_
     assert not at.exception
     np.testing.assert_allclose(_image(spec(at, "train_diagram_r1")), X[5].reshape(28, 28), atol=1e-6)
     assert any(c.value.startswith("#5: a ") for c in at.caption)
+
+
+@pytest.mark.real_data
+def test_the_analysis_draws_a_cnn_as_feature_maps(mnist_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
+    at = AppTest.from_function(_analysis_app, default_timeout=60, args=("conv4x5,maxpool2",)).run()
+    assert not at.exception, at.exception
+    figure = spec(at, "train_diagram_r1")
+    heatmaps = [t for t in figure["data"] if t["type"] == "heatmap"]
+    assert [array(t["z"]).shape for t in heatmaps] == [(28, 28)] + [(24, 24)] * 4 + [(12, 12)] * 4
+    assert not [i for i in at.info if "cannot show" in i.value]

@@ -187,3 +187,51 @@ def test_select_edges_drops_zero_contributions_even_when_focused():
     contributions[1, 2] = -0.5
     edges = select_edges(contributions, src, dst, per_unit=2, focus=("dst", 0))
     assert edges.src.tolist() == [1] and edges.dst.tolist() == [2] and edges.value.tolist() == [-0.5]
+
+
+def _cnn_stages(rng: np.random.Generator) -> tuple[np.ndarray, list[Stage]]:
+    """A random image and synthetic stages: conv (20 channels), pooling (the same 20), dense 30, outputs."""
+    image = rng.random((28, 28, 1), dtype=np.float32)
+    conv = rng.random((12, 12, 20), dtype=np.float32) * rng.random(20, dtype=np.float32)
+    pooled = conv.reshape(6, 2, 6, 2, 20).max(axis=(1, 3)) * rng.random(20, dtype=np.float32)  # reordered
+    dense = rng.random(30).astype(np.float32)
+    probs = rng.dirichlet(np.ones(10)).astype(np.float32)
+    stages = [
+        Stage("conv", conv, rng.normal(size=(1, 20)).astype(np.float32), rng.normal(size=20)),
+        Stage("max pool", pooled, np.diag(pooled.mean(axis=(0, 1))), follows=True),
+        Stage("relu", dense, rng.normal(size=(20, 30)).astype(np.float32), rng.normal(size=30)),
+        Stage("output", probs, rng.normal(size=(30, 10)).astype(np.float32), np.zeros(10)),
+    ]
+    return image, stages
+
+
+def test_feature_maps_are_the_most_active_channels_and_pooling_keeps_them():
+    rng = np.random.default_rng(4)
+    image, stages = _cnn_stages(rng)
+    diagram = build_diagram(image, stages, NAMES, max_maps=8)
+    conv, pooled = diagram.columns[1], diagram.columns[2]
+    assert [c.kind for c in diagram.columns] == ["image", "maps", "maps", "units", "outputs"]
+    means = stages[0].values.mean(axis=(0, 1))
+    np.testing.assert_array_equal(conv.shown, np.sort(np.argsort(-means)[:8]))
+    assert conv.left_out == 12 and conv.maps.shape == (8, 12, 12)
+    np.testing.assert_allclose(conv.maps[3], stages[0].values[:, :, conv.shown[3]])
+    np.testing.assert_allclose(conv.values, means[conv.shown], rtol=1e-6)
+    own = np.sort(np.argsort(-stages[1].values.mean(axis=(0, 1)))[:8])
+    assert not np.array_equal(own, conv.shown)  # by its own activity, pooling would draw others
+    np.testing.assert_array_equal(pooled.shown, conv.shown)  # it keeps the channels drawn before it
+    assert pooled.maps.shape == (8, 6, 6)
+    edges = diagram.edges[1]  # each map joins its own pooled map, and no other
+    np.testing.assert_array_equal(edges.src, edges.dst)
+    assert len(edges) == 8
+    assert len(diagram.edges[0]) == 8  # the image feeds each drawn map through one line
+    assert (diagram.edges[2].src < 8).all() and len(diagram.edges[2]) == 3 * 16  # 3 strongest maps per neuron
+
+
+def test_a_clicked_map_is_drawn_in_its_column_and_the_pooling_after_it():
+    rng = np.random.default_rng(5)
+    image, stages = _cnn_stages(rng)
+    quiet = int(np.argmin(stages[0].values.mean(axis=(0, 1))))
+    diagram = build_diagram(image, stages, NAMES, selected=(1, quiet), max_maps=8)
+    assert diagram.selected == (1, quiet)
+    assert diagram.columns[1].position(quiet) is not None and diagram.columns[2].position(quiet) is not None
+    assert diagram.edges[0].focus.any() and diagram.edges[1].focus.any()

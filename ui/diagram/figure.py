@@ -18,14 +18,14 @@ import plotly.graph_objects as go
 
 from ui.diagram.geometry import (
     IMAGE_SIDE,
-    SPAN,
     Layout,
     depth,
+    diagram_span,
     ends,
     neuron_positions,
     tile_geometry,
 )
-from ui.diagram.labels import BOARD, INK, MUTED, column_notes, hover_text, output_label
+from ui.diagram.labels import BOARD, INK, MUTED, column_notes, hover_text, map_hover, output_label
 from ui.diagram.selection import Column, Diagram
 from ui.palette import CHOSEN_COLOR, LOWER_COLOR, RAISE_COLOR
 
@@ -34,6 +34,8 @@ DOWN_COLOR = LOWER_COLOR  # Okabe-Ito orange: it lowers it
 FADED = "rgba(154,165,177,0.25)"  # other connections while a neuron is chosen
 RING = CHOSEN_COLOR  # Okabe-Ito yellow: the chosen neuron
 LIT_SCALE = [[0.0, "#000000"], [1.0, "#FFFFFF"]]
+SIGNED_SCALE = [[0.0, DOWN_COLOR], [0.5, "#000000"], [1.0, "#FFFFFF"]]  # maps with negative values
+TYPICAL_WIDTH = 860  # pixels: the diagram's chart on a laptop-sized screen
 WIDTHS = (0.8, 1.8, 3.2)  # line widths for a third, two thirds and all of the largest contribution
 
 
@@ -54,36 +56,46 @@ def _image_trace(z: np.ndarray, cx: float, cy: float, unit: float, hover: str, *
     )
 
 
-def _maps_mosaic(maps: np.ndarray, vertical: bool, gap: int) -> np.ndarray:
-    """Feature maps (k, H, W) in a row (vertical layout) or a column, one square cell of side
-    max(H, W) + gap each; blanks are NaN."""
-    k, h, w = maps.shape
-    cell = max(h, w) + gap
-    long = np.full((k, cell, cell), np.nan, np.float32)
-    long[:, :h, :w] = maps
-    if vertical:
-        return np.concatenate(list(long), axis=1)[: cell - gap, : k * cell - gap]
-    return np.concatenate(list(long), axis=0)[: k * cell - gap, : cell - gap]
-
-
-def _maps_trace(column: Column, i: int, layout: Layout) -> dict:
-    """A column's feature maps as one heatmap, each map scaled by the column's largest value."""
-    maps = column.maps
-    _, h, w = maps.shape
-    _, _, unit, gap = tile_geometry(column)
-    top = float(np.abs(maps).max()) or 1.0
-    mosaic = _maps_mosaic(np.abs(maps) / top, layout.vertical, gap)
-    cx, cy = layout.xy(depth(i), 0.0)
-    return _image_trace(
-        mosaic,
-        float(cx),
-        float(cy),
-        unit,
-        "feature map value (scaled) %{z:.2f}<extra></extra>",
-        colorscale=LIT_SCALE,
-        zmin=0.0,
-        zmax=1.0,
+def _map_traces(column: Column, i: int, layout: Layout) -> list[dict]:
+    """A column's feature maps, one small heatmap each on its tile, all on the column's scale: black
+    (zero) to white (the column's largest value), negative values orange."""
+    _, _, unit, _ = tile_geometry(column)
+    top = float(np.abs(column.maps).max()) or 1.0
+    signed = bool((column.maps < 0).any())
+    style = (
+        dict(colorscale=SIGNED_SCALE, zmin=-top, zmax=top)
+        if signed
+        else dict(colorscale=LIT_SCALE, zmin=0.0, zmax=top)
     )
+    cx, cy = layout.xy(np.full(len(column.shown), depth(i)), neuron_positions(column))
+    return [
+        _image_trace(column.maps[j], float(cx[j]), float(cy[j]), unit, map_hover(column, i, j), **style)
+        for j in range(len(column.shown))
+    ]
+
+
+def _tile_frames(diagram: Diagram, layout: Layout) -> list[dict]:
+    """A thin outline around every feature map, so a dark map stands out from the dark board."""
+    frames = []
+    for i, column in enumerate(diagram.columns):
+        if column.kind != "maps":
+            continue
+        _, h, w = column.maps.shape
+        unit = tile_geometry(column)[2]
+        xs, ys = layout.xy(np.full(len(column.shown), depth(i)), neuron_positions(column))
+        for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+            frames.append(
+                dict(
+                    type="rect",
+                    x0=x - w * unit / 2,
+                    x1=x + w * unit / 2,
+                    y0=y - h * unit / 2,
+                    y1=y + h * unit / 2,
+                    line=dict(color=MUTED, width=0.6),
+                    layer="above",
+                )
+            )
+    return frames
 
 
 def _edge_traces(diagram: Diagram, layout: Layout) -> list[dict]:
@@ -212,7 +224,9 @@ def diagram_figure(
             zmax=1.0,
         )
     ]
-    traces += [_maps_trace(c, i, layout) for i, c in enumerate(diagram.columns) if c.kind == "maps"]
+    for i, column in enumerate(diagram.columns):
+        if column.kind == "maps":
+            traces += _map_traces(column, i, layout)
     traces += _edge_traces(diagram, layout)
     size = 11 if layout.vertical else 15
     traces.append(_neuron_trace(diagram, layout, size, true_class))
@@ -243,15 +257,19 @@ def diagram_figure(
         layer="below",
     )
     last = len(diagram.columns) - 1
-    lo, hi = -SPAN / 2 - 0.45, SPAN / 2 + 0.45
+    span = diagram_span(diagram.columns)
+    lo, hi = -span / 2 - 0.45, span / 2 + 0.45
     if layout.vertical:
-        xr, yr = (-SPAN / 2 - 0.15, SPAN / 2 + 0.15), (-(depth(last) + 0.45), 0.25)
+        xr, yr = (-span / 2 - 0.15, span / 2 + 0.15), (-(depth(last) + 0.45), 0.25)
         top_space = 40
     else:
         xr, yr = (-0.05, depth(last) + (1.1 if true_class is not None else 0.75)), (lo, hi)
         top_space = 10
     if height is None:
-        height = 130 + 150 * len(diagram.columns) if layout.vertical else 480
+        # left to right, a deep network is as wide as the chart: at a typical width of the chart
+        # (TYPICAL_WIDTH pixels) it needs less height than a shallow one, and gets no more
+        fit = TYPICAL_WIDTH * (yr[1] - yr[0]) / (xr[1] - xr[0]) + top_space + 16
+        height = 130 + 150 * len(diagram.columns) if layout.vertical else int(min(480, max(320, fit)))
     axis = dict(visible=False, fixedrange=True, constrain="domain")
     spec = dict(
         xaxis=dict(axis, range=list(xr)),
@@ -265,7 +283,7 @@ def diagram_figure(
         hovermode="closest",
         hoverlabel=dict(bgcolor="#FFFFFF", font=dict(color="#1B1F24")),
         annotations=column_notes(diagram, layout),
-        shapes=[frame],
+        shapes=[frame, *_tile_frames(diagram, layout)],
         clickmode="event+select",
     )
     # the traces and layout are built from known-good values: Plotly's per-property checks would take

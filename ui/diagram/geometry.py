@@ -7,6 +7,8 @@ right or top to bottom. The input image is a 1 x 1 square; each later column sit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ui.diagram.selection import Column
@@ -14,6 +16,7 @@ from ui.diagram.selection import Column
 IMAGE_SIDE = 1.0  # the input image is a 1 x 1 square
 GAP = 1.3  # distance between columns
 SPAN = 2.0  # length of a full column of neurons
+MAP_SPAN = 2.6  # length of a full column of feature maps: a little longer, so each map is larger
 MAX_PITCH = 0.17  # neurons of short columns are no further apart than this
 
 
@@ -41,10 +44,15 @@ def tile_geometry(column: Column) -> tuple[float, float, float, int]:
     """Feature-map tiles: pitch between tiles and a tile's side (figure units), figure units per map
     pixel, and the gap between tiles in map pixels (so the tiles land exactly on their positions)."""
     k, h, w = column.maps.shape
-    pitch = min(0.45, SPAN / max(k, 1))
-    gap = max(1, round(0.25 * max(h, w)))
+    pitch = min(0.45, MAP_SPAN / max(k, 1))
+    gap = max(1, round(0.125 * max(h, w)))
     unit = pitch / (max(h, w) + gap)
     return pitch, max(h, w) * unit, unit, gap
+
+
+def diagram_span(columns: Sequence[Column]) -> float:
+    """Length of the diagram's longest column (figure units): ``SPAN``, or more for feature maps."""
+    return max([SPAN] + [tile_geometry(c)[0] * len(c.shown) for c in columns if c.kind == "maps"])
 
 
 def neuron_positions(column: Column) -> np.ndarray:

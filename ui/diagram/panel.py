@@ -14,9 +14,10 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+from nn_core.conv import Conv2D
 from nn_core.network import Network
 from ui.diagram.figure import diagram_figure, weight_image_figure
-from ui.diagram.selection import EDGES_PER_UNIT, MAX_UNITS, Diagram, build_diagram
+from ui.diagram.selection import EDGES_PER_UNIT, MAX_MAPS, MAX_UNITS, Diagram, build_diagram
 from ui.diagram.stages import DiagramError, network_stages
 
 LEGEND = (
@@ -25,6 +26,12 @@ LEGEND = (
     "(weight x incoming activation): **sky blue** pushes it up, **orange** pushes it down, thicker is "
     "stronger. Wide layers show their {k} most active neurons only. Hover a neuron for its numbers; "
     "click one to see its strongest inputs and outputs."
+)
+MAPS_LEGEND = (
+    " A convolutional or pooling layer is a column of feature maps (its {m} most active channels, by "
+    "mean activation; a pooling layer keeps the channels drawn before it). A line into a map is an input "
+    "channel's mean push on it (the channel's values times the filter's weights, averaged over the "
+    "map); a line into a dense neuron from a map sums that map's weight x activation over its positions."
 )
 
 
@@ -56,6 +63,9 @@ def _details(network: Network, diagram: Diagram, key: str) -> None:
     col, unit = diagram.selected
     column = diagram.columns[col]
     j = column.position(unit)
+    if column.kind == "maps":
+        _map_details(network, diagram, key)
+        return
     name = diagram.class_names[unit] if column.kind == "outputs" else f"neuron {unit}"
     st.markdown(f"**{'Output' if column.kind == 'outputs' else f'Layer {col}'}: {name}**")
     value = f"{column.values[j]:.1%}" if column.kind == "outputs" else f"{column.values[j]:.3f}"
@@ -72,6 +82,33 @@ def _details(network: Network, diagram: Diagram, key: str) -> None:
             config={"displayModeBar": False},
         )
         st.caption("Sky blue: ink there raises this neuron; orange: ink there lowers it.")
+    _release_button(key)
+
+
+def _map_details(network: Network, diagram: Diagram, key: str) -> None:
+    """A chosen feature map: its numbers, and for a first convolution on the image its filter."""
+    col, unit = diagram.selected
+    column = diagram.columns[col]
+    j = column.position(unit)
+    maps = column.maps[j]  # (H, W)
+    st.markdown(f"**Layer {col}: channel {unit}**")
+    st.markdown(
+        f"{maps.shape[0]}x{maps.shape[1]} map  \nmean activation {column.values[j]:.3f}  \n"
+        f"max {maps.max():.3f}" + ("" if column.bias is None else f"  \nbias {column.bias[j]:+.3f}")
+    )
+    first = network.layers[0]
+    if col == 1 and isinstance(first, Conv2D) and first.c_in == 1:
+        kh, kw = first.W.shape[:2]
+        st.plotly_chart(
+            weight_image_figure(first.W[:, :, 0, unit], f"Its {kh}x{kw} filter", height=200),
+            key=key + "_weights",
+            config={"displayModeBar": False},
+        )
+        st.caption("Sky blue: ink there raises this map; orange: ink there lowers it.")
+    _release_button(key)
+
+
+def _release_button(key: str) -> None:
     st.button(
         "Let go of this neuron",
         key=key + "_release",
@@ -96,7 +133,10 @@ def diagram_panel(
     except (DiagramError, ValueError) as err:
         st.info(f"The network diagram cannot show this model: {err}.", icon=":material/info:")
         return None
-    st.caption(LEGEND.format(per=EDGES_PER_UNIT, k=MAX_UNITS))
+    maps = any(c.kind == "maps" for c in diagram.columns)
+    st.caption(
+        LEGEND.format(per=EDGES_PER_UNIT, k=MAX_UNITS) + (MAPS_LEGEND.format(m=MAX_MAPS) if maps else "")
+    )
     vertical = st.toggle(
         "Top to bottom", key=key + "_vertical", help="Input on top, outputs at the bottom: suits a phone."
     )

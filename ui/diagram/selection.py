@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_UNITS = 16  # neurons drawn per dense layer: more do not fit a readable column
-MAX_MAPS = 6  # feature maps drawn per convolutional layer
+MAX_MAPS = 8  # feature maps drawn per convolutional or pooling layer: small images, one above another
 EDGES_PER_UNIT = 3  # strongest incoming connections drawn for each drawn neuron
 FOCUS_EDGES = 8  # strongest inputs and outputs drawn for the clicked neuron
 
@@ -39,6 +39,9 @@ class Stage:
     bias : ndarray of shape (n,) or (C,), or None
     pre : ndarray of shape (n,) or None
         Weighted sums before the activation (the logits for the output layer), for hover text.
+    follows : bool
+        A channel-wise layer (pooling): it keeps the channels of the layer before, so its column
+        draws the same channels as that one's, and the eye can follow each map through it.
     """
 
     title: str
@@ -46,6 +49,7 @@ class Stage:
     contributions: np.ndarray
     bias: np.ndarray | None = None
     pre: np.ndarray | None = None
+    follows: bool = False
 
     @property
     def size(self) -> int:
@@ -168,14 +172,23 @@ def image_column(image: np.ndarray, n_sources: int) -> Column:
     )
 
 
-def stage_column(stage: Stage, kind: str, k: int, pinned: int | None = None) -> Column:
-    """The drawn neurons of one stage: all of them up to k, else the k most active (and ``pinned``)."""
+def stage_column(
+    stage: Stage, kind: str, k: int, pinned: int | None = None, keep: np.ndarray | None = None
+) -> Column:
+    """The drawn neurons of one stage: all of them up to k, else the k most active (and ``pinned``).
+
+    ``keep`` (indices) are drawn first, before the most active: a pooling layer keeps the channels
+    drawn in the layer before it.
+    """
     values = np.asarray(stage.values, dtype=np.float32)
     if values.ndim == 3:
         kind = "maps"
     elif values.ndim != 1:
         raise ValueError(f"a layer's outputs must be (n,) or (H, W, C), got shape {values.shape}")
-    shown = most_active(_strength(values), k, pinned)
+    strength = _strength(values)
+    if keep is not None:  # kept ones rank above every other, among themselves by activity
+        strength = strength + np.isin(np.arange(len(strength)), keep) * (float(strength.max()) + 1.0)
+    shown = most_active(strength, k, pinned)
     take = lambda a: None if a is None else np.asarray(a, dtype=np.float32)[shown]  # noqa: E731
     if kind == "maps":
         maps = np.moveaxis(values[:, :, shown], -1, 0)  # (k, H, W)
@@ -257,7 +270,9 @@ def build_diagram(
         kind = "outputs" if i == len(stages) else "units"
         k = max_maps if np.ndim(stage.values) == 3 else max_units
         pinned = selected[1] if valid and selected[0] == i else None
-        columns.append(stage_column(stage, kind, k if kind == "units" else max(k, stage.size), pinned))
+        before = columns[-1]
+        keep = before.shown if stage.follows and before.kind == "maps" and before.size == stage.size else None
+        columns.append(stage_column(stage, kind, k if kind == "units" else max(k, stage.size), pinned, keep))
     focus_col = selected[0] if valid else None
     focus_pos = columns[focus_col].position(selected[1]) if focus_col is not None else None
     edges = []
