@@ -46,7 +46,8 @@ PRESETS: dict[str, Preset] = {
             "default",
             "The Draw page's shipped model: conv32x5-bn-pool-conv64x5-bn-pool-dense128-dropout CNN, "
             "Nesterov lr 0.05, batch 128, cosine, 16 epochs of drawing-like augmentation "
-            "(scripts/build_default_model.py adds 2 at lr 0.003 on thicker strokes).",
+            "(scripts/build_default_model.py adds 2 at lr 0.003 on thicker strokes, then 4 on thinner "
+            "strokes and steeper slants).",
             _cnn(DEFAULT_LAYERS),
             TrainConfig(
                 epochs=16,

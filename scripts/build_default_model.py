@@ -1,13 +1,15 @@
 """Rebuild the default model that ships with Digit Lab: ``nn_core/store/default_model.npz``.
 
 Usage: python scripts/build_default_model.py [--out PATH] [--epochs N] [--checkpoints DIR] [--from FILE]
+       python scripts/build_default_model.py --fine-tune-from FILE [--phases 2 3] [--checkpoints DIR]
 
 Trains the ``default`` preset on the 60,000 MNIST training digits with drawing-like augmentation
 (``nn_core.store.default_training``), printing one line per epoch with the MNIST test accuracy, and
 writes the model atomically to ``--out`` (the packaged file unless told). ``--checkpoints`` also keeps
 every epoch's model there; ``--from`` skips training and installs a model trained earlier with this
-script (a checkpoint, say), measuring it afresh; ``--fine-tune-from`` runs only the second phase on a
-first-phase model (the checkpoint of its last epoch). MNIST is read through the data layer (``DIGIT_LAB_DATA``; downloaded if
+script (a checkpoint, say), measuring it afresh; ``--fine-tune-from`` runs only the fine-tuning phases
+(``--phases``, numbered from 2: all of them unless told) on a model that has the phases before them
+(the checkpoint of its last epoch). MNIST is read through the data layer (``DIGIT_LAB_DATA``; downloaded if
 missing). Run it with one BLAS thread on a shared machine: ``OMP_NUM_THREADS=1``.
 """
 
@@ -26,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from nn_core.experiment import load_training_data  # noqa: E402
 from nn_core.presets import get_preset  # noqa: E402
 from nn_core.store.default_model import CARD_PATH, SHIPPED_PATH, same_architecture  # noqa: E402
-from nn_core.store.default_training import PRESET, fine_tune, train_default_model  # noqa: E402
+from nn_core.store.default_training import FINE_TUNE_PHASES, PRESET, fine_tune, train_default_model  # noqa: E402
 from nn_core.store.model_file import SavedModel, load_model, save_model  # noqa: E402
 from nn_core.train import EpochMetrics, Trainer  # noqa: E402
 
@@ -45,7 +47,16 @@ def main() -> int:
         "--fine-tune-from",
         type=Path,
         metavar="FILE",
-        help="skip the first phase: fine-tune this first-phase model (a checkpoint of its last epoch)",
+        help="skip the first phase: fine-tune this model (a checkpoint of the last epoch before --phases)",
+    )
+    numbers = range(2, len(FINE_TUNE_PHASES) + 2)
+    parser.add_argument(
+        "--phases",
+        type=int,
+        nargs="+",
+        choices=numbers,
+        default=list(numbers),
+        help="fine-tuning phases to run with --fine-tune-from (default: all)",
     )
     args = parser.parse_args()
     preset = get_preset(PRESET)
@@ -70,7 +81,8 @@ def main() -> int:
             print(f"{given} is not the '{PRESET}' preset's architecture", file=sys.stderr)
             return 1
         if args.fine_tune_from is not None:
-            model = fine_tune(model, data, on_epoch=on_epoch)
+            phases = [FINE_TUNE_PHASES[n - 2] for n in sorted(set(args.phases))]
+            model = fine_tune(model, data, phases=phases, on_epoch=on_epoch)
     else:
         model = train_default_model(data=data, epochs=args.epochs, on_epoch=on_epoch)
     test_acc = float((model.network.predict(data.X_test) == data.y_test).mean())

@@ -19,16 +19,17 @@ from nn_core.store.default_model import load_default_model
 
 N_DRAWINGS = 2000  # canvas-style drawings: at 99% accuracy the standard error is 0.22 points
 N_VARIATION = 600  # per variation: at 98.5% the standard error is 0.5 points
-# Floors about a point under the shipped model's figures on these sets (99.2% canvas-style; 99.0, 97.3,
-# 98.8, 98.0 and 98.2% for the variations), so a rebuilt model of the same quality passes; the README
-# gives the figures on 5,000 drawings each and the aims (99% everywhere), which three variations miss.
+# Floors half a point to a point under the shipped model's figures on these sets (99.2% canvas-style;
+# 98.7, 97.3, 99.0, 98.5 and 98.5% for the variations), so a rebuilt model of the same quality passes;
+# the README gives the figures on 5,000 drawings each and the aims (99% everywhere), which four
+# variations still miss (three of them by 0.3 points or less).
 REQUIRED = 0.985  # canvas-style
 REQUIRED_VARIATION = {
     "strokes 2x thinner": 0.975,
     "strokes 2x thicker": 0.965,
-    "a third of the canvas, off-centre": 0.975,
-    "slanted +20°": 0.975,
-    "slanted -20°": 0.975,
+    "a third of the canvas, off-centre": 0.98,
+    "slanted +20°": 0.98,
+    "slanted -20°": 0.98,
 }
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
