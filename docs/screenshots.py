@@ -72,10 +72,12 @@ def readme_shots(browser, url: str) -> None:
     page.get_by_role("button", name="Start a new run").click()
     expect(page.get_by_text(re.compile(r"Finished: 4 epochs"))).to_be_visible(timeout=300_000)
     wait_for_app(page)
+    page.mouse.move(5, 500)  # no tooltip over the page
     page.wait_for_timeout(1500)  # the charts' last redraw
     page.screenshot(path=str(ROOT / "docs" / "training.png"))
     draw_seven(page, url)
-    page.locator(CANVAS).evaluate(SCROLL_TO)
+    page.get_by_role("combobox", name="Model").evaluate(SCROLL_TO)  # the picker, canvas and answer
+    page.mouse.move(5, 500)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ROOT / "docs" / "draw.png"))
     open_page(page, url, "explorer")
