@@ -10,7 +10,8 @@ give each phase's share of the convolutions' time (col2im's own products count a
 with each column layout (one channel allows both). The last line multiplies the median (and the
 fastest) step by the 430 steps of an epoch of 55,000 images.
 
-Run: ``python benchmarks/conv_layers.py [--steps 30] [--threads N] [--clock cpu]``. Timings on a
+Run: ``python benchmarks/conv_layers.py [--steps 30] [--threads N | --split] [--clock cpu]``
+(``--split``: batch halves on two threads, as training on two threads runs a CNN). Timings on a
 shared machine vary: keep the run short, and repeat it when another job is running; on a busy
 machine ``--threads 1 --clock cpu`` measures the work of this thread rather than its waiting.
 """

@@ -27,6 +27,11 @@ in cache between its product and its addition: on the second layer of the benchm
 gradients from one batched product into a (kh*kw, n*Ho*Wo, c_in) buffer (13 MB there) followed
 by the same additions.
 
+Two threads: during a training step on two threads (``speed.split``), ``forward`` and
+``backward`` run each half of the batch (padding copy, im2col, products, col2im) on its own
+thread with one BLAS thread each; the weight gradients are one partial product per half, added.
+``infer`` never splits.
+
 Buffers: ``forward`` keeps its column matrix (kh*kw*c_in floats per output pixel) for the
 largest batch it has seen; evaluate a large set through ``infer`` (which works in chunks) or in
 training-sized batches.

@@ -1,16 +1,20 @@
 """Two Python threads over the two halves of a batch, for the layers that work image by image.
 
 A convolution's im2col copies, its col2im additions and the pooling and ReLU passes are NumPy
-operations that run on one core whatever the BLAS thread count, and they took about a third of
-a CNN training step (conv 5x5x16 - pool - conv 5x5x32 - pool - dense, batch 128; see
+operations that run on one core whatever the BLAS thread count, and they took 37% of a CNN
+training step on one thread (conv 5x5x16 - pool - conv 5x5x32 - pool - dense, batch 128; see
 ``benchmarks/conv_layers.py``). NumPy releases the GIL inside copies, ufuncs and matrix
 products on float arrays, so two threads that each take half of the batch run them on both
 cores at once. Each half's matrix products run on a single BLAS thread in its own Python thread
 (the caller keeps BLAS on one thread: a pool of two would fight the other half for the cores),
 and weight-gradient products give one partial sum per half, added afterwards.
 
+Measured on 2 cores (AMD EPYC, BENCHMARKS.md): a step of that CNN took 14.0-14.6 ms this way,
+16.4 ms on two BLAS threads over the whole batch and 21.0 ms on one thread; an epoch 2-8% less
+than on two BLAS threads.
+
 ``StepThreads`` turns this on for a training step when it runs on two threads
-(``set_split_workers``); the setting belongs to the calling thread, so an app thread calling
+(``speed.threads.set_split_workers``); the setting belongs to the calling thread, so an app thread calling
 ``infer`` beside a training thread never splits. Layers call ``run_halves`` with buffers they
 got beforehand (two threads never allocate a layer buffer at once).
 """

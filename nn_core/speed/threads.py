@@ -228,7 +228,9 @@ class StepThreads:
     """The BLAS thread count of each training step of one run: the trainer's only thread interface.
 
     Small steps (``threads_for_batch``) run on one thread; larger ones are timed by a
-    ``ThreadChooser`` kept across epochs (a new one when the batch size changes). Use::
+    ``ThreadChooser`` kept across epochs (a new one when the batch size changes). With
+    ``halves`` (a network with convolutions), two threads mean the batch halves of
+    ``speed.split`` on one BLAS thread each rather than two BLAS threads. Use::
 
         with step_threads.epoch(batch_size, steps):
             for step in ...:
