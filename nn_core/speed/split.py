@@ -16,7 +16,8 @@ than on two BLAS threads.
 ``StepThreads`` turns this on for a training step when it runs on two threads
 (``speed.threads.set_split_workers``); the setting belongs to the calling thread, so an app thread calling
 ``infer`` beside a training thread never splits. Layers call ``run_halves`` with buffers they
-got beforehand (two threads never allocate a layer buffer at once).
+got beforehand (two threads never allocate a layer buffer at once). The helper thread is one
+per process: two trainings at once in one process share it, correct but slower.
 """
 
 from __future__ import annotations
