@@ -121,3 +121,44 @@ def test_step_threads_with_halves_split_on_two_threads_and_keep_one_blas_thread(
         steps._apply(2)
         assert split_workers() == 2 and blas_threads() == 1
     assert split_workers() == 1
+
+
+def counting_pool(calls: list[int]):
+    """A stand-in for ``split._pool`` that counts the halves handed to the helper thread."""
+    pool = split._pool()
+
+    def get():
+        calls.append(1)
+        return pool
+
+    return get
+
+
+@pytest.mark.parametrize(
+    "layers", ["conv4x3,maxpool2,conv6x3,maxpool2,dense16", "conv3x5same,maxpool3,bn,dense8"]
+)
+def test_training_on_two_halves_follows_the_one_thread_run(layers, halves, monkeypatch):
+    """A few Adam steps of a CNN through the Trainer, on one thread and on batch halves."""
+    from nn_core.architecture import parse_layers
+    from nn_core.config import ModelConfig, TrainConfig
+    from nn_core.network import build_network
+    from nn_core.train import Trainer
+
+    data = np.random.default_rng(5)
+    X, y = data.random((96, 784), dtype=np.float32), data.integers(0, 10, 96)
+    model = ModelConfig(hidden=(), activations=(), layers=parse_layers(layers))
+    config = TrainConfig(epochs=1, batch_size=32, optimizer="adam", lr=1e-3, val_fraction=0.0)
+    weights, used = [], []
+    for threads in (1, 2):
+        monkeypatch.setattr("nn_core.speed.threads.threads_for_batch", lambda *_, t=threads: t)
+        parts: list[int] = []
+        monkeypatch.setattr(split, "_pool", counting_pool(parts))
+        trainer = Trainer(
+            build_network(model, np.random.default_rng(0)), config, X, y, rng=np.random.default_rng(1)
+        )
+        trainer.run_epoch()
+        weights.append(trainer.network.get_weights())
+        used.append(len(parts))
+    assert used[0] == 0 and used[1] > 0  # the second run did split
+    for name, w in weights[0].items():
+        np.testing.assert_allclose(weights[1][name], w, rtol=1e-4, atol=1e-5, err_msg=name)
