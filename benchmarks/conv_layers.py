@@ -10,7 +10,8 @@ give each phase's share of the convolutions' time (col2im's own products count a
 with each column layout (one channel allows both). The last line multiplies the median (and the
 fastest) step by the 430 steps of an epoch of 55,000 images.
 
-Run: ``python benchmarks/conv_layers.py [--steps 30] [--threads N] [--clock cpu]``. Timings on a
+Run: ``python benchmarks/conv_layers.py [--steps 30] [--threads N | --split] [--clock cpu]``
+(``--split``: batch halves on two threads, as training on two threads runs a CNN). Timings on a
 shared machine vary: keep the run short, and repeat it when another job is running; on a busy
 machine ``--threads 1 --clock cpu`` measures the work of this thread rather than its waiting.
 """
@@ -29,7 +30,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from nn_core.threads import limit_blas_threads  # noqa: E402
 
 from nn_core import conv  # noqa: E402
 from nn_core.activations import ReLU  # noqa: E402
@@ -38,6 +38,7 @@ from nn_core.layers import Dense, Flatten, Layer  # noqa: E402
 from nn_core.losses import SoftmaxCrossEntropy  # noqa: E402
 from nn_core.optimizers import Adam  # noqa: E402
 from nn_core.pooling import MaxPool2D  # noqa: E402
+from nn_core.speed.threads import limit_blas_threads, set_split_workers, split_workers  # noqa: E402
 
 BATCH = 128
 STEPS_PER_EPOCH = -(-55_000 // BATCH)
@@ -143,10 +144,13 @@ def phase_shares(layers, loss, opt, x, y, steps: int) -> dict[str, dict[str, flo
             return wrapper
 
         layer.forward, layer.backward = run(forward), run(backward)
+    workers = split_workers()
+    set_split_workers(1)  # the wrappers add up one thread's phases
     try:
         for _ in range(steps):
             step(layers, loss, opt, x, y)
     finally:
+        set_split_workers(workers)
         for attr, value in originals.items():
             setattr(conv, attr, value)
         for _, layer in convs:
@@ -177,6 +181,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="timed steps (after 3 warm-up steps)")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: as loaded)")
     parser.add_argument(
+        "--split",
+        action="store_true",
+        help="run the per-image layers on two Python threads over batch halves, as training on two "
+        "threads does (nn_core.speed.split), with one BLAS thread (--threads is ignored)",
+    )
+    parser.add_argument(
         "--clock",
         choices=("wall", "cpu"),
         default="wall",
@@ -190,7 +200,8 @@ def main() -> None:
     x = rng.random((BATCH, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, BATCH)
     layers, loss, opt = build(rng), SoftmaxCrossEntropy(), Adam(1e-3)
-    with limit_blas_threads(args.threads):
+    set_split_workers(2 if args.split else 1)
+    with limit_blas_threads(1 if args.split else args.threads):
         for _ in range(3):
             step(layers, loss, opt, x, y)
         times: dict = defaultdict(list)
@@ -207,7 +218,8 @@ def main() -> None:
         return f"{1e3 * statistics.median(samples):8.3f} {1e3 * min(samples):7.3f}"
 
     print(
-        f"batch {BATCH}, {args.steps} steps, BLAS threads: {args.threads or 'as loaded'}, {args.clock} clock"
+        f"batch {BATCH}, {args.steps} steps, BLAS threads: {args.threads or 'as loaded'}, "
+        f"{'two halves' if args.split else 'whole batch'}, {args.clock} clock"
     )
     print(f"{'ms: median, fastest':<20}{'forward':>16}{'backward':>17}")
     for name, _ in layers:
@@ -215,7 +227,7 @@ def main() -> None:
     print(f"{'adam step':<20}{'':>18}{ms(('adam', 'step'))}")
     step_ms = 1e3 * statistics.median(totals)
     print(f"whole step {step_ms:.2f} ms (fastest {1e3 * min(totals):.2f}), loss and Adam included")
-    print("share of each convolution's forward + backward time:")
+    print("share of each convolution's forward + backward time (whole batch):")
     for name, phases in shares.items():
         total = phases.pop("total")
         other = total - sum(phases.values())

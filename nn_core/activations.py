@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nn_core.layers import Layer
+from nn_core.speed.split import run_halves
 
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
@@ -29,15 +30,19 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         out = self._buffer_nd("out", x.shape)
-        np.maximum(x, 0.0, out=out)
+        run_halves(lambda _, lo, hi: np.maximum(x[lo:hi], 0.0, out=out[lo:hi]), len(x), x.size)
         self._out = out
         return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         mask = self._buffer_nd("mask", dy.shape, dtype=np.bool_)
-        np.greater(self._out, 0.0, out=mask)
         dx = self._buffer_nd("dx", dy.shape)
-        np.multiply(dy, mask, out=dx)
+
+        def part(_: int, lo: int, hi: int) -> None:  # rows lo:hi
+            np.greater(self._out[lo:hi], 0.0, out=mask[lo:hi])
+            np.multiply(dy[lo:hi], mask[lo:hi], out=dx[lo:hi])
+
+        run_halves(part, len(dy), dy.size)
         return dx
 
     def infer(self, x: np.ndarray) -> np.ndarray:

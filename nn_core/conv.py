@@ -27,6 +27,11 @@ in cache between its product and its addition: on the second layer of the benchm
 gradients from one batched product into a (kh*kw, n*Ho*Wo, c_in) buffer (13 MB there) followed
 by the same additions.
 
+Two threads: during a training step on two threads (``speed.split``), ``forward`` and
+``backward`` run each half of the batch (padding copy, im2col, products, col2im) on its own
+thread with one BLAS thread each; the weight gradients are one partial product per half, added.
+``infer`` never splits.
+
 Buffers: ``forward`` keeps its column matrix (kh*kw*c_in floats per output pixel) for the
 largest batch it has seen; evaluate a large set through ``infer`` (which works in chunks) or in
 training-sized batches.
@@ -40,6 +45,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from nn_core.layers import DTYPE, Layer
+from nn_core.speed.split import run_halves, split_workers
 
 PADDINGS = ("valid", "same")
 INFER_CHUNK_FLOATS = 1 << 22  # column floats per chunk of ``Conv2D.infer`` (16 MB)
@@ -175,8 +181,11 @@ class Conv2D(Layer):
         wo = conv_geometry(w, kw, self.stride, self.padding)[0]
         return ho, wo, self.c_out
 
-    def _run(self, x: np.ndarray, get: Getter) -> tuple[np.ndarray, tuple]:
-        """Forward pass into arrays from ``get``; returns the output and what backward needs."""
+    def _run(self, x: np.ndarray, get: Getter, split: bool = False) -> tuple[np.ndarray, tuple]:
+        """Forward pass into arrays from ``get``; returns the output and what backward needs.
+
+        With ``split``, the two halves of the batch may run at once (``speed.split.run_halves``).
+        """
         n, h, w, c = x.shape
         kh, kw, _, co = self.W.shape
         if c != self.c_in:
@@ -185,33 +194,44 @@ class Conv2D(Layer):
         wo, left, wu = conv_geometry(w, kw, self.stride, self.padding)
         if ho < 1 or wo < 1:
             raise ValueError(f"input {h}x{w} is smaller than the {kh}x{kw} kernel with 'valid' padding")
-        if top == 0 and left == 0 and hu <= h and wu <= w:
-            xp = x  # windows read x directly
-        else:
-            xp = get("xp", (n, hu, wu, c), fill=0.0)  # borders stay zero: only the inside is written
-            rows, cols = min(h, hu - top), min(w, wu - left)
-            np.copyto(xp[:, top : top + rows, left : left + cols], x[:, :rows, :cols])
-        m, k = n * ho * wo, kh * kw * c
+        direct = top == 0 and left == 0 and hu <= h and wu <= w  # windows read x directly
+        xp = x if direct else get("xp", (n, hu, wu, c), fill=0.0)  # borders stay zero
+        rows, cols_ = min(h, hu - top), min(w, wu - left)
+        m, k, hw = n * ho * wo, kh * kw * c, ho * wo
         out = get("out", (n, ho, wo, co))
         out2 = _reshaped(out, (m, co))
         if self.offset_columns:
             cols = get("cols_t", (k + 1, m), fill=1.0, batch_axis=1)  # last row: ones, never written
-            im2col_offsets(xp, self.stride, _reshaped(cols[:k], (kh, kw, n, ho, wo, 1)))
+            cols6 = _reshaped(cols[:k], (kh, kw, n, ho, wo, 1))
             wb = get("wb", (k + 1, co))
             np.copyto(wb[:k], _reshaped(self.W, (k, co)))
             wb[k] = self.b
-            np.matmul(cols.T, wb, out=out2)  # (m, k+1) @ (k+1, co): bias included
         else:
-            cols = get("cols", (n, ho, wo, kh, kw, c))
-            im2col(xp, kh, kw, self.stride, cols)
-            cols = _reshaped(cols, (m, k))
-            np.matmul(cols, _reshaped(self.W, (k, co)), out=out2)  # (m, k) @ (k, co)
-            out2 += self.b
+            cols6 = get("cols", (n, ho, wo, kh, kw, c))
+            cols = _reshaped(cols6, (m, k))
+            W2 = _reshaped(self.W, (k, co))
+
+        def part(_: int, lo: int, hi: int) -> None:  # images lo:hi, output rows r
+            if not direct:  # only the inside is written
+                np.copyto(xp[lo:hi, top : top + rows, left : left + cols_], x[lo:hi, :rows, :cols_])
+            r = slice(lo * hw, hi * hw)
+            if self.offset_columns:
+                im2col_offsets(xp[lo:hi], self.stride, cols6[:, :, lo:hi])
+                np.matmul(cols[:, r].T, wb, out=out2[r])  # (m, k+1) @ (k+1, co): bias included
+            else:
+                im2col(xp[lo:hi], kh, kw, self.stride, cols6[lo:hi])
+                np.matmul(cols[r], W2, out=out2[r])  # (m, k) @ (k, co)
+                out2[r] += self.b
+
+        if split:
+            run_halves(part, n, cols.size)
+        else:
+            part(0, 0, n)
         return out, (x.shape, xp.shape, cols, top, left)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Convolve ``x`` of shape (n, H, W, c_in); returns a buffer of shape (n, Ho, Wo, c_out)."""
-        out, self._cache = self._run(x, self._buffer_nd)
+        out, self._cache = self._run(x, self._buffer_nd, split=True)
         return out
 
     def infer(self, x: np.ndarray) -> np.ndarray:
@@ -237,21 +257,34 @@ class Conv2D(Layer):
         n, ho, wo = dy.shape[:3]
         m, k = n * ho * wo, kh * kw * c
         dy2 = dy.reshape(m, co)  # a view when dy is contiguous (layer outputs are)
-        dW2 = _reshaped(self.dW, (k, co))
-        if self.offset_columns:
-            dwb = self._buffer_nd("dwb", (k + 1, co))
-            np.matmul(cols, dy2, out=dwb)  # (k+1, m) @ (m, co): the row of ones gives db
-            np.copyto(dW2, dwb[:k])
-            np.copyto(self.db, dwb[k])
+        halves = 2 if split_workers() > 1 else 1
+        if self.offset_columns:  # the row of ones gives db
+            dw = [self._buffer_nd(f"dwb{p}", (k + 1, co)) for p in range(halves)]
         else:
-            np.matmul(cols.T, dy2, out=dW2)  # (k, m) @ (m, co)
-            np.matmul(self._ones(m), dy2, out=self.db)  # (m,) @ (m, co)
-        if not self.input_grad:
-            return dy
+            dw = [self._buffer_nd(f"dw{p}", (k + 1, co)) for p in range(halves)]
+            ones = self._ones(m)
         h, w = x_shape[1:3]
         same_shape = top == 0 and left == 0 and xp_shape[1:3] == (h, w)
-        dxp = self._buffer_nd("dx" if same_shape else "dxp", xp_shape)
-        col2im(dy2, self.W, self.stride, dxp, self._buffer_nd("dcol", (n, ho, wo, c)))
+        if self.input_grad:
+            dxp = self._buffer_nd("dx" if same_shape else "dxp", xp_shape)
+            dcol = self._buffer_nd("dcol", (n, ho, wo, c))
+
+        def part(p: int, lo: int, hi: int) -> None:  # images lo:hi, rows r; partial sums in dw[p]
+            r = slice(lo * ho * wo, hi * ho * wo)
+            if self.offset_columns:
+                np.matmul(cols[:, r], dy2[r], out=dw[p])  # (k+1, m) @ (m, co)
+            else:
+                np.matmul(cols[r].T, dy2[r], out=dw[p][:k])  # (k, m) @ (m, co)
+                np.matmul(ones[: r.stop - r.start], dy2[r], out=dw[p][k])  # (m,) @ (m, co)
+            if self.input_grad:
+                col2im(dy2[r], self.W, self.stride, dxp[lo:hi], dcol[lo:hi])
+
+        if run_halves(part, n, cols.size) > 1:
+            dw[0] += dw[1]
+        np.copyto(_reshaped(self.dW, (k, co)), dw[0][:k])
+        np.copyto(self.db, dw[0][k])
+        if not self.input_grad:
+            return dy
         if same_shape:
             return dxp
         dx = self._buffer_nd("dx", x_shape)

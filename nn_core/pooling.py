@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nn_core.layers import DTYPE, Layer
+from nn_core.speed.split import run_halves
 
 Getter = Callable[..., np.ndarray]
 
@@ -75,29 +76,37 @@ class MaxPool2D(_Pool2D):
     stride : int or None, the step between windows; None means ``size`` (windows tile the map)
     """
 
-    def _run(self, x: np.ndarray, get: Getter) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, x: np.ndarray, get: Getter, split: bool = False) -> tuple[np.ndarray, np.ndarray]:
         n, h, w, c = x.shape
         ho, wo, _ = self.output_shape(h, w, c)
         out = get("out", (n, ho, wo, c))
         arg = get("arg", (n, ho, wo, c), np.uint8)  # window position of the maximum
         better = get("better", (n, ho, wo, c), np.bool_)
         step = get("step", (n, ho, wo, c), np.uint8)
-        for k, view in self._offsets(x, ho, wo):
-            if k == 0:
-                np.copyto(out, view)
-                arg.fill(0)
-                continue
-            np.greater(view, out, out=better)  # strictly greater: the first maximum wins ties
-            np.maximum(out, view, out=out)
-            # arg = k where better: k exceeds every earlier position, so a maximum does it (a
-            # masked copy, np.copyto(where=), is 40 times slower)
-            np.multiply(better, np.uint8(k), out=step)
-            np.maximum(arg, step, out=arg)
+
+        def part(_: int, lo: int, hi: int) -> None:  # images lo:hi
+            o, a, b, st = out[lo:hi], arg[lo:hi], better[lo:hi], step[lo:hi]
+            for k, view in self._offsets(x[lo:hi], ho, wo):
+                if k == 0:
+                    np.copyto(o, view)
+                    a.fill(0)
+                    continue
+                np.greater(view, o, out=b)  # strictly greater: the first maximum wins ties
+                np.maximum(o, view, out=o)
+                # a = k where b: k exceeds every earlier position, so a maximum does it (a
+                # masked copy, np.copyto(where=), is 40 times slower)
+                np.multiply(b, np.uint8(k), out=st)
+                np.maximum(a, st, out=a)
+
+        if split:
+            run_halves(part, n, x.size)
+        else:
+            part(0, 0, n)
         return out, arg
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Pool ``x`` of shape (n, H, W, C); returns a buffer of shape (n, Ho, Wo, C)."""
-        out, self._arg = self._run(x, self._buffer_nd)
+        out, self._arg = self._run(x, self._buffer_nd, split=True)
         self._x_shape = x.shape
         return out
 
@@ -110,13 +119,17 @@ class MaxPool2D(_Pool2D):
         dx, overlap = self._dx(ho, wo)
         hit = self._buffer_nd("hit", dy.shape, np.bool_)
         part = self._buffer_nd("part", dy.shape) if overlap else None
-        for k, view in self._offsets(dx, ho, wo):
-            np.equal(self._arg, k, out=hit)
-            if overlap:
-                np.multiply(dy, hit, out=part)
-                view += part
-            else:
-                np.multiply(dy, hit, out=view)
+
+        def run(_: int, lo: int, hi: int) -> None:  # images lo:hi
+            for k, view in self._offsets(dx[lo:hi], ho, wo):
+                np.equal(self._arg[lo:hi], k, out=hit[lo:hi])
+                if overlap:
+                    np.multiply(dy[lo:hi], hit[lo:hi], out=part[lo:hi])
+                    view += part[lo:hi]
+                else:
+                    np.multiply(dy[lo:hi], hit[lo:hi], out=view)
+
+        run_halves(run, dy.shape[0], dx.size)
         return dx
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from nn_core.config import ConfigError, TrainConfig
+from nn_core.conv import Conv2D
 from nn_core.fields import FieldTypeError, from_plain
 from nn_core.health import lr_advice
 from nn_core.network import Network
@@ -95,7 +96,9 @@ class Trainer:
         self._snapshot = network.get_weights()  # weights at the start of the epoch under way
         self._snapshot_step = 0
         self._in_epoch = False  # an epoch has started and not finished (so abort_epoch restores)
-        self.threads = StepThreads(network.n_params())
+        self.threads = StepThreads(
+            network.n_params(), halves=any(isinstance(x, Conv2D) for x in network.layers)
+        )
         self._alloc_batch_buffers()
 
     @property
