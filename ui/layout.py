@@ -109,9 +109,7 @@ _TOUCH_CHARTS = '@media (hover: none) { [data-testid="stPlotlyChart"] .modebar-c
 
 def apply_layout_css() -> None:
     """Add the app-wide layout CSS (once per page run; it takes no space on the page)."""
-    st.html(
-        f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_TRAIN_COLUMNS}{_RUN_BUTTON_ROW}{_TOUCH_CHARTS}</style>"
-    )
+    st.html(f"<style>{_DRAW_ROW}{_CANVAS_GAP_CSS}{_TRAIN_COLUMNS}{_RUN_BUTTON_ROW}{_TOUCH_CHARTS}</style>")
     with st.container(key="layout_scripts"):  # hidden: a script needs a place on the page, not space
         st.html(_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
 
