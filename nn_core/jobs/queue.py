@@ -65,7 +65,8 @@ class RunQueue:
             if run_id in self._running or any(j.run_id == run_id for q in self._waiting.values() for j in q):
                 raise ValueError(f"run {run_id} is already queued or running")
             self._waiting.setdefault(owner, deque()).append(job)
-            self._fill()
+            started = self._fill()
+        self._watch(started)
         return job.future
 
     def _next_order(self) -> list[Job]:
@@ -76,8 +77,13 @@ class RunQueue:
             order.extend(line[rank] for line in lines if rank < len(line))
         return order
 
-    def _fill(self) -> None:
-        """Start waiting runs while there is room (the lock is held)."""
+    def _fill(self) -> list[tuple[Job, Future]]:
+        """Start waiting runs while there is room (the lock is held); returns them with their futures.
+
+        The caller watches them (``_watch``) once the lock is released: a future that is already
+        done runs its callback at once, and that callback takes the lock.
+        """
+        started = []
         while len(self._running) < self.max_running and self._waiting:
             owner, line = next(iter(self._waiting.items()))
             job = line.popleft()
@@ -85,18 +91,26 @@ class RunQueue:
             if line:  # the owner goes to the back of the turn order
                 self._waiting[owner] = line
             self._running[job.run_id] = job
-            inner = self.executor.submit(self.task, job.run_id, *job.args)
+            try:
+                inner = self.executor.submit(self.task, job.run_id, *job.args)
+            except Exception as err:  # noqa: BLE001 - the executor is gone (shut down, cluster lost)
+                inner = Future()
+                inner.set_exception(err)
+            started.append((job, inner))
+        return started
+
+    def _watch(self, started: list[tuple[Job, Future]]) -> None:
+        for job, inner in started:
             inner.add_done_callback(lambda done, job=job: self._finished(job, done))
 
     def _finished(self, job: Job, done: Future) -> None:
         error = None if done.cancelled() else done.exception()
-        if error is not None and self.on_failure is not None:
-            self.on_failure(
-                job.run_id, error
-            )  # before the run leaves the running set: no one sees it half-done
+        if error is not None and self.on_failure is not None:  # before the run leaves the running set
+            self.on_failure(job.run_id, error)
         with self._lock:
             self._running.pop(job.run_id, None)
-            self._fill()
+            started = self._fill()
+        self._watch(started)
         if done.cancelled():
             job.future.cancel()
         elif error is not None:
