@@ -1,7 +1,8 @@
 """Training playground: choose a network and its training, watch it learn live, look at what it learnt.
 
-Training runs in a background thread per run (ui/training_worker.py); this page draws the controls,
-drives runs through callbacks and polls the selected run from a fragment (ui/training_live.py).
+Runs train in worker processes behind the server-wide queue (ui/training/worker.py); this page draws
+the controls, drives runs through callbacks and polls the selected run from a fragment
+(ui/training/live.py).
 Runs belong to the owner id in the URL and are saved to disk after every epoch.
 """
 

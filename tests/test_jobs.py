@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +152,31 @@ def test_the_same_run_cannot_be_queued_twice():
         with pytest.raises(ValueError, match="already"):
             queue.submit("alice", "a0")
         gate.finish("a0")
+
+
+class Inline(ThreadPoolExecutor):
+    """An executor that runs each task before ``submit`` returns (its future is already done)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_runs_that_end_before_the_queue_watches_them_do_not_block_it():
+    queue = RunQueue(Inline(), max_running=1, task=lambda run_id: {"run_id": run_id})
+    futures = [queue.submit(owner, f"{owner}{i}") for i in range(3) for owner in ("a", "b")]
+    assert [f.result(5)["run_id"] for f in futures] == ["a0", "b0", "a1", "b1", "a2", "b2"]
+    assert queue.counts() == (0, 0)
+
+
+def test_an_executor_that_refuses_a_run_fails_that_run_only():
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    queue = RunQueue(pool, max_running=1, task=lambda run_id: {"run_id": run_id})
+    with pytest.raises(RuntimeError, match="shutdown"):
+        queue.submit("a", "a0").result(5)
+    assert queue.counts() == (0, 0)
 
 
 # --- the runner, on real data -----------------------------------------------------------------

@@ -182,33 +182,46 @@ def test_playground_refuses_a_shared_link_that_needs_too_much(tmp_path, monkeypa
 def test_a_run_that_fails_frees_its_trainer_and_keeps_its_last_epoch(tmp_path, monkeypatch):
     import gc
     import weakref
+    from concurrent.futures import ThreadPoolExecutor
 
     from nn_core.experiment import TrainingData
+    from nn_core.jobs import runner
+    from nn_core.jobs.queue import RunQueue
     from nn_core.train import Trainer
+    from ui.training import worker as tw
 
     monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
     rng = np.random.default_rng(0)
     X = rng.random((300, 784), dtype=np.float32)
     y = rng.integers(0, 10, 300)
     data = TrainingData(X[:200], y[:200], X[200:250], y[200:250], X[250:], y[250:])
-    worker = reg.new_run(
-        "owner-mem", "Run 1", ModelConfig(hidden=(16,)), TrainConfig(epochs=3, batch_size=32), data
-    )
-    original = Trainer.run_epoch
+    original, made = Trainer.run_epoch, []
 
     def run_epoch(self, on_batch=None):
         if self.epoch == 1:
             raise MemoryError
         return original(self, on_batch)
 
+    def make_trainer(*args):
+        trainer = original_make(*args)
+        made.append(weakref.ref(trainer))
+        return trainer
+
+    original_make = runner.make_trainer
     monkeypatch.setattr(Trainer, "run_epoch", run_epoch)
-    trainer = weakref.ref(worker._trainer)
-    worker.resume(lambda config: data)
-    worker.join(30)
+    monkeypatch.setattr(runner, "make_trainer", make_trainer)
+    with ThreadPoolExecutor(1) as pool:  # the runner in this process, so that it can be watched
+        queue = RunQueue(pool, 1, task=lambda run_id: runner.train_with_data(run_id, lambda c: data))
+        monkeypatch.setattr(tw, "run_queue", lambda: queue)
+        worker = reg.new_run(
+            "owner-mem", "Run 1", ModelConfig(hidden=(16,)), TrainConfig(epochs=3, batch_size=32), data
+        )
+        worker.resume(lambda config: data)
+        worker.join(30)
     view = worker.view()
     assert view.status == "failed" and "ran out of memory" in view.message
     assert view.epochs_done == 1 and worker.snapshot() is not None
-    assert not worker.has_trainer()
+    assert len(made) == 1
     gc.collect()
-    assert trainer() is None, "the failed run's trainer (and its arrays) is still referenced"
+    assert made[0]() is None, "the failed run's trainer (and its arrays) is still referenced"
     reg.forget_all()

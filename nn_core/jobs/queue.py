@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nn_core.data.local import data_root
-from nn_core.jobs.runner import request_stop, train_stored_run
+from nn_core.jobs.commands import request_stop
+from nn_core.jobs.runner import mark_failed, train_stored_run
 from nn_core.store.paths import app_home
 
 
@@ -24,6 +25,7 @@ from nn_core.store.paths import app_home
 class Job:
     owner: str
     run_id: str
+    args: tuple[Any, ...] = ()  # given to the task after the run id
     future: Future = field(default_factory=Future)  # resolved with the run's summary
 
 
@@ -31,7 +33,9 @@ class RunQueue:
     """Dispatch runs to ``executor``, at most ``max_running`` at a time.
 
     ``task(run_id, *task_args)`` is what the executor runs (``train_stored_run`` by default, given
-    this process's run and data folders); each ``submit`` returns a future resolved with its result.
+    the run and data folders of this process at the time of ``submit``); each ``submit`` returns a
+    future resolved with its result. ``on_failure(run_id, error)`` is called when a task raises
+    (default for ``train_stored_run``: ``mark_failed``, which records a killed worker in the run).
     """
 
     def __init__(
@@ -40,25 +44,29 @@ class RunQueue:
         max_running: int,
         task: Callable[..., Any] = train_stored_run,
         task_args: tuple[Any, ...] | None = None,
+        on_failure: Callable[[str, BaseException], None] | None = None,
     ) -> None:
         if max_running < 1:
             raise ValueError("max_running must be at least 1")
         self.executor, self.max_running = executor, max_running
-        if task_args is None:
-            task_args = (str(app_home()), str(data_root())) if task is train_stored_run else ()
         self.task, self.task_args = task, task_args
+        self.on_failure = on_failure or (mark_failed if task is train_stored_run else None)
         self._lock = threading.Lock()
         self._waiting: OrderedDict[str, deque[Job]] = OrderedDict()  # owner -> runs, owners in turn order
         self._running: dict[str, Job] = {}
 
     def submit(self, owner: str, run_id: str) -> Future:
         """Queue ``run_id``; it starts when a place is free and it is its owner's turn."""
-        job = Job(owner, run_id)
+        args = self.task_args
+        if args is None:
+            args = (str(app_home()), str(data_root())) if self.task is train_stored_run else ()
+        job = Job(owner, run_id, args)
         with self._lock:
             if run_id in self._running or any(j.run_id == run_id for q in self._waiting.values() for j in q):
                 raise ValueError(f"run {run_id} is already queued or running")
             self._waiting.setdefault(owner, deque()).append(job)
-            self._fill()
+            started = self._fill()
+        self._watch(started)
         return job.future
 
     def _next_order(self) -> list[Job]:
@@ -69,8 +77,13 @@ class RunQueue:
             order.extend(line[rank] for line in lines if rank < len(line))
         return order
 
-    def _fill(self) -> None:
-        """Start waiting runs while there is room (the lock is held)."""
+    def _fill(self) -> list[tuple[Job, Future]]:
+        """Start waiting runs while there is room (the lock is held); returns them with their futures.
+
+        The caller watches them (``_watch``) once the lock is released: a future that is already
+        done runs its callback at once, and that callback takes the lock.
+        """
+        started = []
         while len(self._running) < self.max_running and self._waiting:
             owner, line = next(iter(self._waiting.items()))
             job = line.popleft()
@@ -78,17 +91,30 @@ class RunQueue:
             if line:  # the owner goes to the back of the turn order
                 self._waiting[owner] = line
             self._running[job.run_id] = job
-            inner = self.executor.submit(self.task, job.run_id, *self.task_args)
+            try:
+                inner = self.executor.submit(self.task, job.run_id, *job.args)
+            except Exception as err:  # noqa: BLE001 - the executor is gone (shut down, cluster lost)
+                inner = Future()
+                inner.set_exception(err)
+            started.append((job, inner))
+        return started
+
+    def _watch(self, started: list[tuple[Job, Future]]) -> None:
+        for job, inner in started:
             inner.add_done_callback(lambda done, job=job: self._finished(job, done))
 
     def _finished(self, job: Job, done: Future) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is not None and self.on_failure is not None:  # before the run leaves the running set
+            self.on_failure(job.run_id, error)
         with self._lock:
             self._running.pop(job.run_id, None)
-            self._fill()
+            started = self._fill()
+        self._watch(started)
         if done.cancelled():
             job.future.cancel()
-        elif done.exception() is not None:
-            job.future.set_exception(done.exception())
+        elif error is not None:
+            job.future.set_exception(error)
         else:
             job.future.set_result(done.result())
 

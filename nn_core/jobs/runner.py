@@ -1,53 +1,62 @@
-"""Train one stored run to its planned epochs, in whatever process (or cluster worker) runs it.
+"""Train one stored run, in whatever process (or cluster worker) runs it.
 
 The run store is the only channel: the run's record and weights are read from
 ``DIGIT_LAB_HOME/runs/<id>/`` and written back after every epoch, so a page (or the CLI) follows
 it by reading the same files, a crash keeps every finished epoch, and a run interrupted by a
-stop request or SIGTERM ends as "stopped" with its last finished epoch. A stop is requested by
-creating the run's ``stop`` file (``request_stop``), which the runner checks between batches.
+stop request or SIGTERM ends as "stopped" with its last finished epoch. The owner steers it
+through the command files of ``nn_core.jobs.commands``: a stop is looked for between batches;
+pause, "train until epoch N" and a new learning rate are applied between epochs. A run that
+already has weights (finished epochs, an uploaded model) goes on from them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from nn_core.config import TrainConfig
 from nn_core.data.local import ENV_VAR as DATA_ENV_VAR
-from nn_core.experiment import load_training_data, make_trainer
+from nn_core.experiment import TrainingData, load_training_data, make_trainer
+from nn_core.jobs.commands import Commands, end_progress, read_commands, stop_requested, write_progress
+from nn_core.jobs.commands import request_stop as request_stop  # re-exported: the stop is a command
 from nn_core.store.paths import HOME_ENV_VAR
-from nn_core.store.runstore import RunRecord, load_run, load_run_model, run_dir, save_run
+from nn_core.store.runstore import (
+    RunRecord,
+    RunStatus,
+    RunStoreError,
+    load_run,
+    load_run_model,
+    model_path,
+    save_run,
+)
 from nn_core.train import Trainer, TrainingDiverged
 
-STOP_FILE = "stop"
+OUT_OF_MEMORY = (
+    "Training ran out of memory. The weights of the last finished epoch are kept; "
+    "use a smaller batch or fewer layers before going on."
+)
 
 
 class _Stop(Exception):
     """Raised from the batch callback to cut the epoch short."""
 
 
-def request_stop(run_id: str) -> None:
-    """Ask the process training ``run_id`` to stop after putting back its last finished epoch."""
-    (run_dir(run_id) / STOP_FILE).touch()
-
-
-def stop_requested(run_id: str) -> bool:
-    return (run_dir(run_id) / STOP_FILE).exists()
-
-
 def _resume_weights(trainer: Trainer, record: RunRecord) -> None:
-    """Continue a run that has finished epochs: its saved weights, epoch and step counter."""
+    """Start from the run's saved weights, epoch and step counter (optimizer state starts afresh)."""
     saved = load_run_model(record.run_id)
     trainer.network.set_weights(saved.network.params())
     trainer.epoch = len(record.history)
-    trainer.step = trainer.epoch * trainer.steps_per_epoch
+    trainer.step = trainer.epoch * trainer.steps_per_epoch  # keeps the schedule where it was
     trainer.history = list(record.history)
 
 
 def train_stored_run(run_id: str, home: str | None = None, data: str | None = None) -> dict[str, Any]:
-    """Train the stored run ``run_id`` to ``train_config.epochs``; return its summary.
+    """Train the stored run ``run_id`` until its plan (or its commands) say stop; return its summary.
 
     ``home`` and ``data`` set ``DIGIT_LAB_HOME`` and ``DIGIT_LAB_DATA`` first (a cluster worker
     does not inherit the server's environment; the folders must be shared at the same paths).
@@ -56,35 +65,52 @@ def train_stored_run(run_id: str, home: str | None = None, data: str | None = No
     for variable, value in ((HOME_ENV_VAR, home), (DATA_ENV_VAR, data)):
         if value:
             os.environ[variable] = value
+    return train_with_data(run_id, load_training_data)
+
+
+def train_with_data(run_id: str, data_fn: Callable[[TrainConfig], TrainingData]) -> dict[str, Any]:
+    """``train_stored_run`` with the run's arrays from ``data_fn(train_config)``."""
     stop_flag = threading.Event()
     previous = _on_sigterm(stop_flag)
     record = load_run(run_id)
     try:
-        record.status, record.message = "running", ""
+        record.status, record.message = RunStatus.RUNNING, ""
         save_run(record)
-        data = load_training_data(record.train_config)
+        write_progress(run_id, 0, 0)  # names this process while the data loads
+        data = data_fn(record.train_config)
         trainer = make_trainer(record.model_config, record.train_config, data)
-        if record.history:
+        if record.history or model_path(run_id).is_file():
             _resume_weights(trainer, record)
         record.status = _train(trainer, record, stop_flag)
-        if record.history:
+        if record.history and record.status in (RunStatus.FINISHED, RunStatus.STOPPED):
             loss, acc = trainer.evaluate(data.X_test, data.y_test)
             record.test = {"epoch": len(record.history), "loss": float(loss), "acc": float(acc)}
     except TrainingDiverged as err:
-        record.status, record.message = "diverged", str(err)
+        record.status, record.message = RunStatus.DIVERGED, str(err)
+    except MemoryError:
+        record.status, record.message = RunStatus.FAILED, OUT_OF_MEMORY
     except Exception as err:  # noqa: BLE001 - the run is marked failed, its finished epochs kept
-        record.status, record.message = "failed", f"Training stopped by an unexpected error: {err!r}"
+        record.status, record.message = RunStatus.FAILED, f"Training stopped by an unexpected error: {err!r}"
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        (run_dir(run_id) / STOP_FILE).unlink(missing_ok=True)
+        end_progress(run_id)
+    lr = read_commands(run_id).lr  # a rate sent after the last epoch boundary is kept for the next time
+    if lr is not None:
+        record.train_config = dataclasses.replace(record.train_config, lr=lr)
     save_run(record)
     return summary(record)
 
 
-def _train(trainer: Trainer, record: RunRecord, stop_flag: threading.Event) -> str:
-    """Epochs until the plan is done or a stop arrives; the run is saved after every epoch."""
-    last_check = [0.0]
+def _apply(commands: Commands, trainer: Trainer, record: RunRecord) -> None:
+    if commands.lr is not None and commands.lr != trainer.config.lr:
+        trainer.set_config(lr=commands.lr)
+        record.train_config = trainer.config
+
+
+def _train(trainer: Trainer, record: RunRecord, stop_flag: threading.Event) -> RunStatus:
+    """Epochs until the plan is done or a command ends them; the run is saved after every epoch."""
+    run_id, last_check = record.run_id, [0.0]
 
     def on_batch(done: int, total: int) -> None:
         if stop_flag.is_set():
@@ -92,19 +118,58 @@ def _train(trainer: Trainer, record: RunRecord, stop_flag: threading.Event) -> s
         now = time.monotonic()
         if now - last_check[0] > 0.25:  # look for the stop file four times a second at most
             last_check[0] = now
-            if stop_requested(record.run_id):
+            if stop_requested(run_id):
                 raise _Stop
+            write_progress(run_id, done, total)
 
-    while trainer.epoch < record.train_config.epochs:
+    while True:
+        commands = read_commands(run_id)
+        _apply(commands, trainer, record)
+        planned = trainer.config.epochs
+        target = planned if commands.until is None else min(commands.until, planned)
+        if stop_flag.is_set() or stop_requested(run_id):
+            return RunStatus.STOPPED
+        if trainer.epoch >= target:
+            return RunStatus.FINISHED if trainer.epoch >= planned else RunStatus.PAUSED
+        if commands.pause:
+            return RunStatus.PAUSED
+        write_progress(run_id, 0, trainer.steps_per_epoch)
         try:
             epoch = trainer.run_epoch(on_batch=on_batch)
         except _Stop:
             trainer.abort_epoch()
-            return "stopped"
+            return RunStatus.STOPPED
         record.history.append(epoch)
         record.epoch_ended_at.append(time.time())
         save_run(record, trainer.network)
-    return "finished"
+
+
+def mark_failed(run_id: str, error: BaseException) -> None:
+    """Record that the process training ``run_id`` died (killed, out of memory) before it could.
+
+    The run keeps every epoch it saved; a run that had already ended on its own is left alone.
+    """
+    try:
+        record = load_run(run_id)
+    except RunStoreError:
+        return
+    if record.status != RunStatus.RUNNING:
+        return
+    kept = (
+        f"its last finished epoch ({record.epochs_done}) is kept: Resume goes on from there"
+        if record.epochs_done
+        else "no epoch had finished yet"
+    )
+    record.status = RunStatus.FAILED
+    record.message = (
+        f"The worker process training this run ended unexpectedly ({type(error).__name__}: "
+        f"{str(error) or 'no reason given'}); {kept}."
+    )
+    try:
+        end_progress(run_id)
+        save_run(record)
+    except (RunStoreError, OSError):
+        pass
 
 
 def _on_sigterm(stop_flag: threading.Event) -> Any:

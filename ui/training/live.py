@@ -21,12 +21,14 @@ from ui.training import figures as tf
 from ui.training import params as tp
 from ui.training import registry as reg
 from ui.training import state
+from ui.training.queued import render_queued
 from ui.training.view import RunView
 from ui.training.worker import RunWorker
 
 POLL_SECONDS = 0.5
 STATUS_ICONS = {
     "ready": ":material/radio_button_unchecked:",
+    "queued": ":material/hourglass_top:",
     "running": ":material/play_circle:",
     "paused": ":material/pause_circle:",
     "finished": ":material/check_circle:",
@@ -121,7 +123,7 @@ def _buttons(owner: str, view: RunView) -> None:
         key="train_pause",
         on_click=act,
         args=(*args, "pause"),
-        disabled=not view.active or view.pausing,
+        disabled=view.status != "running" or view.pausing,
         width="stretch",
         help="Stop at the end of the current epoch; Resume goes on from there.",
     )
@@ -131,7 +133,8 @@ def _buttons(owner: str, view: RunView) -> None:
         key="train_stop",
         on_click=act,
         args=(*args, "stop"),
-        disabled=view.status not in ("running", "paused", "interrupted"),  # nothing to stop otherwise
+        disabled=view.status
+        not in ("running", "queued", "paused", "interrupted"),  # nothing to stop otherwise
         width="stretch",
         help="End training now: the epoch in progress is dropped and the weights of the last full epoch kept.",
     )
@@ -201,7 +204,9 @@ def _run_body(view: RunView) -> None:
     _status(view)
     # room for the epochs still to come, unless the run has ended
     planned = (
-        view.train_config.epochs if view.status in ("ready", "running", "paused", "interrupted") else None
+        view.train_config.epochs
+        if view.status in ("ready", "queued", "running", "paused", "interrupted")
+        else None
     )
     tab_charts, tab_table = st.tabs(["Charts", "Table"])
     with tab_charts:
@@ -222,7 +227,9 @@ def _status(view: RunView) -> None:
         learning_problem(view.history, model.n_classes, model.loss) if view.status != "diverged" else None
     )
     icon = STATUS_ICONS.get(view.status, "")
-    if view.active:
+    if view.status == "queued":
+        render_queued(view, icon)
+    elif view.active:
         done, total = view.progress
         epoch = view.epochs_done + 1
         text = (

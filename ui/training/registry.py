@@ -1,11 +1,10 @@
 """The server-wide registry of training runs, keyed by run id and guarded by a lock.
 
-Workers live here rather than in a session, so a reload or a second tab of the same owner finds a
-running worker again, and training goes on while the user is on another page. Runs on disk that
-the registry does not know yet (after an app restart) are loaded as idle workers the first time
-their owner's runs are listed; each run file is parsed once per process. Owners never see each
-other's runs: every lookup checks the owner. To bound memory, only the ``MAX_IDLE_TRAINERS`` most
-recently used idle runs keep their trainer and data; the others are rebuilt from disk on demand.
+Run handles (``RunWorker``) live here rather than in a session, so a reload or a second tab of
+the same owner finds a run again, and training (in a worker process) goes on while the user is
+on another page. Runs on disk that the registry does not know yet (after an app restart) get a
+handle the first time their owner's runs are listed. Owners never see each other's runs: every
+lookup checks the owner. The server holds no trainer or training data: workers load their own.
 """
 
 from __future__ import annotations
@@ -33,9 +32,6 @@ from nn_core.store.runstore import (
 )
 from nn_core.store.runstore import run_dir as _run_dir
 from ui.training.worker import RunWorker
-
-MAX_IDLE_TRAINERS = 4
-
 
 _NAMING_LOCK = threading.Lock()  # naming and registering a run is one step: two tabs never both get "Run 1"
 
@@ -104,7 +100,7 @@ _REGISTRY_LOCK = threading.Lock()
 
 def register(worker: RunWorker) -> None:
     with _REGISTRY_LOCK:
-        _REGISTRY[worker.record.run_id] = worker
+        _REGISTRY[worker.run_id] = worker
 
 
 def get_worker(run_id: str, owner: str) -> RunWorker | None:
@@ -118,7 +114,7 @@ def get_worker(run_id: str, owner: str) -> RunWorker | None:
             return None
         with _REGISTRY_LOCK:
             worker = _REGISTRY.setdefault(run_id, worker)
-    return worker if worker is not None and worker.record.owner == owner else None
+    return worker if worker is not None and worker.owner == owner else None
 
 
 def owner_workers(owner: str) -> list[RunWorker]:
@@ -130,8 +126,8 @@ def owner_workers(owner: str) -> list[RunWorker]:
             if folder.name not in known and (folder / RUN_FILE).is_file():
                 get_worker(folder.name, owner)  # parses each run file once per process
     with _REGISTRY_LOCK:  # a sweep's runs train in worker processes and are shown by the sweep section
-        workers = [w for w in _REGISTRY.values() if w.record.owner == owner and w.record.source != "sweep"]
-    return sorted(workers, key=lambda w: (w.record.created_at, w.record.run_id))
+        workers = [w for w in _REGISTRY.values() if w.owner == owner and w.source != "sweep"]
+    return sorted(workers, key=lambda w: (w.created_at, w.run_id))
 
 
 _DAMAGED: dict[str, tuple[tuple[int, int], DamagedRun | None]] = {}  # run id -> (file stat, result)
@@ -173,7 +169,7 @@ def remove_damaged(run_id: str, owner: str) -> None:
 def owner_active(owner: str) -> bool:
     """True while any run of ``owner`` is training (the registry only: cheap enough to poll)."""
     with _REGISTRY_LOCK:
-        workers = [w for w in _REGISTRY.values() if w.record.owner == owner]
+        workers = [w for w in _REGISTRY.values() if w.owner == owner]
     return any(w.is_running() for w in workers)
 
 
@@ -190,16 +186,8 @@ def remove_run(run_id: str, owner: str) -> None:
         _REGISTRY.pop(run_id, None)
 
 
-def release_idle_trainers(keep: int = MAX_IDLE_TRAINERS, spare: RunWorker | None = None) -> int:
-    """Free the trainers of idle runs beyond the ``keep`` most recently used; returns how many."""
-    with _REGISTRY_LOCK:
-        idle = [w for w in _REGISTRY.values() if w is not spare and w.has_trainer() and not w.is_running()]
-    idle.sort(key=lambda w: w.last_used, reverse=True)
-    return sum(w.release_trainer() for w in idle[keep:])
-
-
 def forget_all() -> None:
-    """Empty the registry (tests simulate an app restart with it); running threads are stopped."""
+    """Empty the registry (tests simulate an app restart with it); training runs are stopped."""
     with _REGISTRY_LOCK:
         workers = list(_REGISTRY.values())
         _REGISTRY.clear()

@@ -96,12 +96,11 @@ def start_new_run(owner: str) -> None:
     except ERRORS as err:
         flash("error", f"The run could not start: {err}")
         return
-    reg.release_idle_trainers(spare=worker)
     st.session_state[SELECTED] = worker.record.run_id
 
 
 def run_action(owner: str, run_id: str, action: str) -> None:
-    """Resume, step, pause, stop or reset a run (a callback of the run's buttons)."""
+    """Resume, step, pause, stop, cancel (a queued run) or reset a run (a callback of the run's buttons)."""
     clear_flash()
     worker = reg.get_worker(run_id, owner)
     if worker is None:
@@ -117,12 +116,14 @@ def run_action(owner: str, run_id: str, action: str) -> None:
             worker.pause()
         elif action == "stop":
             worker.stop()
+        elif action == "cancel":
+            if not worker.cancel():
+                message = "The run had already left the queue."
         elif action == "reset":
             worker.reset(training_data)
     except ERRORS as err:
         flash("error", f"{action.capitalize()} failed: {err}")
         return
-    reg.release_idle_trainers(spare=worker)
     if message:
         flash("warning", message)
 

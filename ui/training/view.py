@@ -1,7 +1,8 @@
 """``RunView``: a consistent, read-only picture of one run, as the page draws it.
 
-The training thread keeps changing a run; the page takes one ``RunWorker.view()`` per rerun and
-reads everything from it, so a status line, a chart and a button state never disagree.
+A worker process keeps changing a run on disk; the page takes one ``RunWorker.view()`` per rerun
+and reads everything from it, so a status line, a chart and a button state never disagree. Besides
+the stored statuses a view can say "queued" (waiting for a place, ``ahead`` runs before it).
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ class RunView:
     lr_now: float
     version: int  # changes whenever anything above changes
     save_error: str = ""  # why the last save to disk failed ("" when it worked)
+    ahead: int | None = None  # queued: how many runs start before this one
 
     @property
     def active(self) -> bool:
-        return self.status == "running"
+        """Training or waiting in the queue to train."""
+        return self.status in ("running", "queued")
 
     @property
     def epochs_done(self) -> int:
