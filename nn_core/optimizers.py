@@ -38,6 +38,37 @@ class Optimizer:
         for name, p in params.items():
             self._update(name, p, grads[name])
 
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The state that carries over between steps, as ``"param/key"`` arrays (scratch left out),
+        so a run trained on in another process goes on as if it had never stopped."""
+        arrays = {
+            f"{name}/{key}": a for name, st in self.state.items() for key, a in st.items() if key != "tmp"
+        }
+        arrays.update({f"{name}/t": np.array(t) for name, t in getattr(self, "t", {}).items()})
+        return arrays
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray], params: dict[str, np.ndarray]) -> bool:
+        """Take the state ``state_arrays`` gave, for the parameters ``params``.
+
+        Returns False, changing nothing, when the arrays do not fit (another optimizer or shape).
+        """
+        keys = {key.rsplit("/", 1)[1] for key in arrays if not key.endswith("/t")}
+        names = {key.rsplit("/", 1)[0] for key in arrays}
+        if not names <= params.keys():
+            return False
+        for key, a in arrays.items():
+            name, part = key.rsplit("/", 1)
+            if part != "t" and a.shape != params[name].shape:
+                return False
+        for name in names:
+            st = self._state(name, params[name], *keys)
+            for key in keys:
+                if f"{name}/{key}" in arrays:
+                    np.copyto(st[key], arrays[f"{name}/{key}"])
+            if f"{name}/t" in arrays and hasattr(self, "t"):
+                self.t[name] = int(arrays[f"{name}/t"])
+        return True
+
     def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
 

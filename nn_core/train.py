@@ -10,6 +10,7 @@ buffers: the inner loop allocates no array data.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -210,6 +211,29 @@ class Trainer:
             self.network.set_weights(self._snapshot)
             self.step = self._snapshot_step  # the schedule goes back to the restored epoch's end too
             self._in_epoch = False
+
+    def carried_state(self) -> dict[str, np.ndarray]:
+        """Besides the weights, what the next epoch depends on: the optimizer's state, the shuffle
+        generator's state and the order it shuffles (each epoch shuffles the last one's order)."""
+        arrays = {f"optimizer/{k}": v for k, v in self.optimizer.state_arrays().items()}
+        arrays["optimizer_name"] = np.array(self.config.optimizer)
+        arrays["rng"] = np.array(json.dumps(self.rng.bit_generator.state))
+        arrays["order"], arrays["epoch"] = self._perm, np.array(self.epoch)
+        return arrays
+
+    def restore_carried_state(self, arrays: dict[str, np.ndarray]) -> bool:
+        """Take what ``carried_state`` gave at this same epoch; False (nothing changed) when it does
+        not fit this trainer (another epoch, optimizer, shapes or data size)."""
+        if str(arrays["optimizer_name"]) != self.config.optimizer or int(arrays["epoch"]) != self.epoch:
+            return False
+        if arrays["order"].shape != self._perm.shape:
+            return False
+        optimizer = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("optimizer/")}
+        if not self.optimizer.load_state_arrays(optimizer, self.network.params()):
+            return False
+        self.rng.bit_generator.state = json.loads(str(arrays["rng"]))
+        np.copyto(self._perm, arrays["order"])
+        return True
 
     def _diverged(self, value: float, batch: int) -> None:
         self.abort_epoch()

@@ -129,3 +129,23 @@ def test_a_killed_worker_leaves_its_run_failed_with_its_epochs_and_others_go_on(
     save_run(record)
     assert queue.submit("owner-1", "run-0103").result(60)["status"] == "finished"
     assert [r.epoch for r in load_run("run-0103").history] == list(range(1, kept + 2))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_a_paused_run_goes_on_as_if_it_had_never_stopped(home, optimizer):
+    from nn_core.jobs.runner import train_with_data
+    from tests.jobs_synthetic import synthetic_data
+
+    def final_weights(run_id: str, pause_at: int | None) -> dict:
+        train = TrainConfig(epochs=4, batch_size=32, lr=0.01, optimizer=optimizer)
+        save_run(RunRecord(run_id, "owner-1", run_id, ModelConfig(hidden=(16,)), train))
+        if pause_at is not None:
+            send_commands(run_id, until=pause_at)
+            assert train_with_data(run_id, synthetic_data)["status"] == "paused"
+            clear_commands(run_id)  # Resume: a new worker, as the page starts one
+        assert train_with_data(run_id, synthetic_data)["status"] == "finished"
+        return load_run_model(run_id).network.params()
+
+    straight, resumed = final_weights("run-0201", None), final_weights("run-0202", 2)
+    for name, value in straight.items():  # optimizer moments, step counts and shuffling carried over
+        assert (resumed[name] == value).all(), name

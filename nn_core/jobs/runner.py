@@ -17,7 +17,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from nn_core.config import TrainConfig
 from nn_core.data.local import ENV_VAR as DATA_ENV_VAR
@@ -42,17 +45,42 @@ OUT_OF_MEMORY = (
 )
 
 
+STATE_FILE = "optimizer_state.npz"  # beside model.npz: what a resumed run needs besides its weights
+
+
 class _Stop(Exception):
     """Raised from the batch callback to cut the epoch short."""
 
 
+def _state_path(run_id: str) -> Path:
+    return model_path(run_id).with_name(STATE_FILE)
+
+
+def _save_state(trainer: Trainer, record: RunRecord) -> None:
+    """Keep what the next worker needs besides the weights (``Trainer.carried_state``)."""
+    tmp = _state_path(record.run_id).with_suffix(".part.npz")
+    np.savez(tmp, **trainer.carried_state())
+    os.replace(tmp, _state_path(record.run_id))
+
+
+def _load_state(trainer: Trainer, record: RunRecord) -> None:
+    """Take the state ``_save_state`` kept when it fits this epoch and trainer, else start afresh."""
+    try:
+        with np.load(_state_path(record.run_id), allow_pickle=False) as saved:
+            trainer.restore_carried_state({k: saved[k] for k in saved.files})
+    except (OSError, KeyError, ValueError, TypeError):  # missing or damaged: a fresh optimizer state
+        pass
+
+
 def _resume_weights(trainer: Trainer, record: RunRecord) -> None:
-    """Start from the run's saved weights, epoch and step counter (optimizer state starts afresh)."""
+    """Start from the run's saved weights, epoch and step counter, and the optimizer and shuffling
+    state the previous worker kept (a fresh one when there is none)."""
     saved = load_run_model(record.run_id)
     trainer.network.set_weights(saved.network.params())
     trainer.epoch = len(record.history)
     trainer.step = trainer.epoch * trainer.steps_per_epoch  # keeps the schedule where it was
     trainer.history = list(record.history)
+    _load_state(trainer, record)
 
 
 def train_stored_run(run_id: str, home: str | None = None, data: str | None = None) -> dict[str, Any]:
@@ -81,7 +109,9 @@ def train_with_data(run_id: str, data_fn: Callable[[TrainConfig], TrainingData])
         trainer = make_trainer(record.model_config, record.train_config, data)
         if record.history or model_path(run_id).is_file():
             _resume_weights(trainer, record)
-        record.status = _train(trainer, record, stop_flag)
+        record.status, between_epochs = _train(trainer, record, stop_flag)
+        if record.history and between_epochs:  # a cut epoch's optimizer steps were undone in part only
+            _save_state(trainer, record)
         if record.history and record.status in (RunStatus.FINISHED, RunStatus.STOPPED):
             loss, acc = trainer.evaluate(data.X_test, data.y_test)
             record.test = {"epoch": len(record.history), "loss": float(loss), "acc": float(acc)}
@@ -108,8 +138,10 @@ def _apply(commands: Commands, trainer: Trainer, record: RunRecord) -> None:
         record.train_config = trainer.config
 
 
-def _train(trainer: Trainer, record: RunRecord, stop_flag: threading.Event) -> RunStatus:
-    """Epochs until the plan is done or a command ends them; the run is saved after every epoch."""
+def _train(trainer: Trainer, record: RunRecord, stop_flag: threading.Event) -> tuple[RunStatus, bool]:
+    """Epochs until the plan is done or a command ends them; the run is saved after every epoch.
+
+    Returns how the run ended and whether it ended between epochs (not in one cut short)."""
     run_id, last_check = record.run_id, [0.0]
 
     def on_batch(done: int, total: int) -> None:
@@ -128,17 +160,17 @@ def _train(trainer: Trainer, record: RunRecord, stop_flag: threading.Event) -> R
         planned = trainer.config.epochs
         target = planned if commands.until is None else min(commands.until, planned)
         if stop_flag.is_set() or stop_requested(run_id):
-            return RunStatus.STOPPED
+            return RunStatus.STOPPED, True
         if trainer.epoch >= target:
-            return RunStatus.FINISHED if trainer.epoch >= planned else RunStatus.PAUSED
+            return (RunStatus.FINISHED if trainer.epoch >= planned else RunStatus.PAUSED), True
         if commands.pause:
-            return RunStatus.PAUSED
+            return RunStatus.PAUSED, True
         write_progress(run_id, 0, trainer.steps_per_epoch)
         try:
             epoch = trainer.run_epoch(on_batch=on_batch)
         except _Stop:
             trainer.abort_epoch()
-            return RunStatus.STOPPED
+            return RunStatus.STOPPED, False
         record.history.append(epoch)
         record.epoch_ended_at.append(time.time())
         save_run(record, trainer.network)
