@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,21 +17,18 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "app_pages/training.py"
 
 
-class HeldQueue(RunQueue):
-    """A queue whose runs never start (one place, taken by a run that waits forever)."""
-
-
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch):
+    """A server queue with one place, held by a run that waits until the test ends."""
     monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
+    release = threading.Event()
     pool = ThreadPoolExecutor(1)
-    held = RunQueue(pool, max_running=1, task=lambda run_id: pool._shutdown or __import__("time").sleep(3600))
+    held = RunQueue(pool, max_running=1, task=lambda run_id: release.wait())
     monkeypatch.setattr(service, "server_queue", lambda: held)
     yield tmp_path
     reg.forget_all()
-    for run in list(held._running):
-        held._running.pop(run)
-    pool.shutdown(wait=False, cancel_futures=True)
+    release.set()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _open() -> AppTest:
