@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,29 +15,11 @@ from nn_core import links
 from nn_core.architecture import LayerSpec, parse_layers
 from nn_core.config import ModelConfig
 from nn_core.model_summary import summary
+from tests.playground_apptest import home, open_playground  # noqa: F401 - home is a fixture
 from ui.training import cnn_analysis as cnn
 from ui.training import layer_rows as lb
 from ui.training import params as tp
 from ui.training import registry as reg
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "app_pages/training.py"
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
-    yield tmp_path
-    reg.forget_all()
-
-
-def _open(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _param(at: AppTest, name: str) -> str | None:
@@ -84,7 +65,7 @@ def _add(at: AppTest, kind: str) -> None:
 
 
 def test_rows_of_every_kind_are_added_where_they_fit_and_the_summary_follows():
-    at = _open()  # one dense layer of 128
+    at = open_playground()  # one dense layer of 128
     assert _kinds(at) == ["dense"]
     assert _layers(at) == ["1 dense128 ReLU", "dense10 out softmax"]
     _add(at, "conv")  # goes before the dense layer
@@ -124,7 +105,7 @@ def test_rows_of_every_kind_are_added_where_they_fit_and_the_summary_follows():
 
 
 def test_removing_rows_back_to_dense_layers_makes_an_mlp_again():
-    at = _open({"layers": "conv8x3,maxpool2,dense32"})
+    at = open_playground({"layers": "conv8x3,maxpool2,dense32"})
     assert _kinds(at) == ["conv", "pool", "dense"]
     assert at.slider(key="train_w_dropout").disabled  # dropout is a row of its own here
     at.button(key="train_del_layer_0").click().run()
@@ -136,7 +117,7 @@ def test_removing_rows_back_to_dense_layers_makes_an_mlp_again():
 
 
 def test_changing_a_rows_kind_gives_it_that_kinds_settings():
-    at = _open({"hidden": "64"})
+    at = open_playground({"hidden": "64"})
     at.selectbox(key="train_w_row0_kind").select("conv").run()
     assert not at.exception
     assert at.number_input(key="train_w_row0_filters").value == 16
@@ -145,7 +126,7 @@ def test_changing_a_rows_kind_gives_it_that_kinds_settings():
 
 
 def test_a_stack_that_does_not_fit_says_which_layer_before_start():
-    at = _open({"layers": "conv8x5,maxpool2,conv8x5,maxpool2,conv8x5,dense32"})
+    at = open_playground({"layers": "conv8x5,maxpool2,conv8x5,maxpool2,conv8x5,dense32"})
     errors = "\n".join(e.value for e in at.error)
     assert "layer 5 (conv8x5): a 5x5 kernel does not fit a 4x4 map" in errors
     assert at.button(key="train_start").disabled
@@ -156,14 +137,14 @@ def test_a_stack_that_does_not_fit_says_which_layer_before_start():
 
 
 def test_a_conv_after_a_dense_layer_is_explained():
-    at = _open({"layers": "dense32,conv8x3"})
+    at = open_playground({"layers": "dense32,conv8x3"})
     assert "layer 2 (conv8x3): conv and pooling layers need feature maps" in "\n".join(
         e.value for e in at.error
     )
 
 
 def test_a_cnn_preset_fills_the_rows_and_its_link_reopens_the_same_stack():
-    at = _open()
+    at = open_playground()
     at.selectbox(key="train_w_preset").select("lenet").run()
     assert not at.exception and not at.error
     from nn_core.presets import PRESETS
@@ -171,7 +152,7 @@ def test_a_cnn_preset_fills_the_rows_and_its_link_reopens_the_same_stack():
     link = _param(at, "layers")
     assert parse_layers(link) == PRESETS["lenet"].model.layers
     params = {k: _param(at, k) for k in at.query_params if k != "owner"}
-    again = _open(params)
+    again = open_playground(params)
     assert not again.warning
     assert _kinds(again) == _kinds(at)
     assert _table(again) == _table(at)
@@ -179,7 +160,7 @@ def test_a_cnn_preset_fills_the_rows_and_its_link_reopens_the_same_stack():
 
 
 def test_old_links_open_unchanged():
-    at = _open({"hidden": "64-32", "act": "tanh-relu", "dropout": "0.2", "lr": "0.1"})
+    at = open_playground({"hidden": "64-32", "act": "tanh-relu", "dropout": "0.2", "lr": "0.1"})
     assert not at.warning
     assert _kinds(at) == ["dense", "dense"]
     assert [at.number_input(key=f"train_w_row{i}_units").value for i in range(2)] == [64, 32]
@@ -190,7 +171,7 @@ def test_old_links_open_unchanged():
 
 
 def test_a_bad_layers_parameter_is_reported_and_left_out():
-    at = _open({"layers": "conv8x3,maxpol2"})
+    at = open_playground({"layers": "conv8x3,maxpol2"})
     assert "layers=conv8x3,maxpol2" in "\n".join(w.value for w in at.warning)
     assert _kinds(at) == ["dense"]
 
@@ -253,7 +234,7 @@ def test_compact_counts():
 
 @pytest.mark.real_data
 def test_a_cnn_run_trains_and_its_filters_and_feature_maps_are_shown(mnist_root):
-    at = _open({"n": "1000", "epochs": "1", "layers": "conv4x3,maxpool2,dense16", "val": "0.1"})
+    at = open_playground({"n": "1000", "epochs": "1", "layers": "conv4x3,maxpool2,dense16", "val": "0.1"})
     at.button(key="train_start").click().run()
     assert not at.exception, at.exception
     (worker,) = reg.owner_workers(at.session_state["train_owner"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shlex
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,26 +18,8 @@ from nn_core.network import build_network
 from nn_core.store import runstore
 from nn_core.store.model_file import SavedModel
 from tests.apptest_charts import spec
+from tests.playground_apptest import PAGE, home, open_playground  # noqa: F401 - home is a fixture
 from ui.training import registry as reg
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "app_pages/training.py"
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
-    yield tmp_path
-    reg.forget_all()
-
-
-def _open(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(elements) -> str:
@@ -46,7 +27,7 @@ def _texts(elements) -> str:
 
 
 def test_page_opens_with_defaults_and_mirrors_them_into_the_url():
-    at = _open()
+    at = open_playground()
     assert at.title[0].value == "Training playground"
     assert at.number_input(key="train_w_row0_units").value == 128
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
@@ -59,7 +40,7 @@ def test_page_opens_with_defaults_and_mirrors_them_into_the_url():
 
 
 def test_before_the_first_run_the_charts_are_drawn_empty_over_the_planned_epochs():
-    at = _open({"epochs": "12"})
+    at = open_playground({"epochs": "12"})
     assert "No runs yet" in _texts(at.info)
     for key in ("train_empty_loss", "train_empty_acc"):
         figure = spec(at, key)
@@ -71,7 +52,7 @@ def test_before_the_first_run_the_charts_are_drawn_empty_over_the_planned_epochs
 
 
 def test_url_parameters_restore_the_controls_seed_included():
-    at = _open(
+    at = open_playground(
         {"hidden": "64-32", "act": "tanh-relu", "lr": "0.003", "opt": "adam", "seed": "42", "n": "2000"}
     )
     assert at.number_input(key="train_w_row0_units").value == 64
@@ -85,7 +66,7 @@ def test_url_parameters_restore_the_controls_seed_included():
 
 
 def test_bad_url_parameters_are_explained_not_crashed_on():
-    at = _open({"lr": "fast", "hidden": "0-5", "opt": "lion"})
+    at = open_playground({"lr": "fast", "hidden": "0-5", "opt": "lion"})
     warnings = _texts(at.warning)
     assert "lr=fast" in warnings and "hidden=0-5" in warnings and "opt=lion" in warnings
     assert at.select_slider(key="train_w_lr").value == pytest.approx(0.05)
@@ -93,7 +74,7 @@ def test_bad_url_parameters_are_explained_not_crashed_on():
 
 
 def test_choosing_a_preset_fills_every_control():
-    at = _open()
+    at = open_playground()
     at.selectbox(key="train_w_preset").select("nielsen").run()
     assert not at.exception
     assert [at.number_input(key=f"train_w_row{i}_units").value for i in range(2)] == [30, 25]
@@ -109,7 +90,7 @@ def test_choosing_a_preset_fills_every_control():
 
 
 def test_an_invalid_combination_is_explained_and_blocks_start():
-    at = _open()
+    at = open_playground()
     at.selectbox(key="train_w_output").select("sigmoid").run()
     assert not at.exception
     assert "cross-entropy needs a softmax output" in _texts(at.error)
@@ -117,7 +98,7 @@ def test_an_invalid_combination_is_explained_and_blocks_start():
 
 
 def test_layers_can_be_added_and_removed():
-    at = _open({"hidden": "64", "act": "tanh"})
+    at = open_playground({"hidden": "64", "act": "tanh"})
     at.button(key="train_add_layer").click().run()
     assert at.number_input(key="train_w_row1_units").value == 64
     at.number_input(key="train_w_row1_units").set_value(20).run()
@@ -130,7 +111,7 @@ def test_layers_can_be_added_and_removed():
 
 
 def test_settings_survive_a_page_switch():
-    at = _open()
+    at = open_playground()
     at.number_input(key="train_w_seed").set_value(7).run()
     at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()
@@ -139,7 +120,7 @@ def test_settings_survive_a_page_switch():
 
 @pytest.mark.real_data
 def test_a_small_run_trains_and_is_analysed(mnist_root):
-    at = _open({"n": "1000", "epochs": "2", "hidden": "16", "val": "0.1"})
+    at = open_playground({"n": "1000", "epochs": "2", "hidden": "16", "val": "0.1"})
     at.button(key="train_start").click().run()
     assert not at.exception, at.exception
     owner = at.session_state["train_owner"]
@@ -174,7 +155,7 @@ def test_a_small_run_trains_and_is_analysed(mnist_root):
 
 @pytest.mark.real_data
 def test_divergence_is_shown_with_advice(mnist_root):
-    at = _open(
+    at = open_playground(
         {
             "n": "1000",
             "epochs": "3",
@@ -201,7 +182,7 @@ def test_the_files_tab_shows_the_command_line_that_repeats_the_run():
     train = TrainConfig(epochs=4, optimizer="adam", lr=0.002, schedule="cosine", seed=5, train_size=3000)
     saved = SavedModel(build_network(model, np.random.default_rng(0)), train, [], "mnist", None)
     worker = reg.import_model(owner, "Run 1", saved, "mine.npz")
-    at = _open({"owner": owner})
+    at = open_playground({"owner": owner})
     (code,) = [c for c in at.code if c.value.startswith("python -m nn_core train")]
     assert "--activation tanh,relu" in code.value and "--optimizer adam" in code.value
     words = shlex.split(code.value.replace("\\\n", " "))
@@ -210,7 +191,7 @@ def test_the_files_tab_shows_the_command_line_that_repeats_the_run():
 
 
 def test_a_clamped_learning_rate_in_a_shared_link_is_reported():
-    at = _open({"lr": "50", "opt": "sgd"})
+    at = open_playground({"lr": "50", "opt": "sgd"})
     assert at.select_slider(key="train_w_lr").value == pytest.approx(10.0)
     assert "`lr=50`: the largest choice is 10; used 10" in _texts(at.warning)
     assert "will likely diverge" in _texts(at.caption)  # SGD gets the rate advice too
@@ -218,7 +199,7 @@ def test_a_clamped_learning_rate_in_a_shared_link_is_reported():
 
 @pytest.mark.real_data
 def test_a_run_that_does_not_learn_is_not_reported_as_a_success(mnist_root):
-    at = _open({"n": "2000", "epochs": "2", "hidden": "128", "opt": "sgd", "lr": "10"})
+    at = open_playground({"n": "2000", "epochs": "2", "hidden": "128", "opt": "sgd", "lr": "10"})
     at.button(key="train_start").click().run()
     (worker,) = reg.owner_workers(at.session_state["train_owner"])
     worker.join(120)
@@ -247,7 +228,7 @@ def _click_point(at: AppTest, key: str, x: int, y: int) -> None:
 
 @pytest.mark.real_data
 def test_messages_tables_and_buttons_stay_true_to_the_run(mnist_root):
-    at = _open({"n": "1000", "epochs": "1", "hidden": "16", "val": "0"})
+    at = open_playground({"n": "1000", "epochs": "1", "hidden": "16", "val": "0"})
     at.button(key="train_start").click().run()
     (first,) = reg.owner_workers(at.session_state["train_owner"])
     first.join(60)
@@ -285,7 +266,7 @@ def test_messages_tables_and_buttons_stay_true_to_the_run(mnist_root):
 
 @pytest.mark.real_data
 def test_the_analyse_button_of_a_training_run_names_no_epoch_that_goes_stale(mnist_root):
-    at = _open({"n": "60000", "epochs": "3", "hidden": "512-256", "val": "0"})
+    at = open_playground({"n": "60000", "epochs": "3", "hidden": "512-256", "val": "0"})
     at.button(key="train_start").click().run()
     (worker,) = reg.owner_workers(at.session_state["train_owner"])
     try:

@@ -8,36 +8,16 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from nn_core.jobs.commands import read_progress
 from nn_core.jobs.executors import make_executor
 from nn_core.jobs.queue import RunQueue
 from nn_core.store import runstore
+from tests.playground_apptest import home, open_playground  # noqa: F401 - home is a fixture
 from ui.sweeps import service
 from ui.training import registry as reg
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "app_pages/training.py"
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIGIT_LAB_HOME", str(tmp_path))
-    yield tmp_path
-    reg.forget_all()
-
-
-def _open(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(elements) -> str:
@@ -58,7 +38,7 @@ def test_a_queued_run_shows_how_many_runs_are_ahead_and_can_be_cancelled(mnist_r
     queue = RunQueue(pool, max_running=1, task=lambda run_id: release.wait(120) and {"run_id": run_id})
     monkeypatch.setattr(service, "server_queue", lambda: queue)
     try:
-        at = _open({"n": "1000", "epochs": "1", "hidden": "16"})
+        at = open_playground({"n": "1000", "epochs": "1", "hidden": "16"})
         for _ in range(4):
             at.button(key="train_start").click().run()
             assert not at.exception, at.exception
@@ -85,7 +65,7 @@ def test_a_queued_run_shows_how_many_runs_are_ahead_and_can_be_cancelled(mnist_r
 def test_a_killed_worker_is_shown_as_failed_with_its_last_epoch(mnist_root, monkeypatch):
     queue = RunQueue(make_executor("local"), max_running=2)
     monkeypatch.setattr(service, "server_queue", lambda: queue)
-    at = _open({"n": "2000", "epochs": "300", "hidden": "16", "batch": "16"})
+    at = open_playground({"n": "2000", "epochs": "300", "hidden": "16", "batch": "16"})
     at.button(key="train_start").click().run()
     (worker,) = reg.owner_workers(at.session_state["train_owner"])
     run_id = worker.record.run_id
