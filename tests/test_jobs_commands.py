@@ -10,6 +10,7 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from nn_core.config import ModelConfig, TrainConfig
@@ -149,3 +150,24 @@ def test_a_paused_run_goes_on_as_if_it_had_never_stopped(home, optimizer):
     straight, resumed = final_weights("run-0201", None), final_weights("run-0202", 2)
     for name, value in straight.items():  # optimizer moments, step counts and shuffling carried over
         assert (resumed[name] == value).all(), name
+
+
+def test_weights_saved_just_before_a_kill_bring_their_epoch_into_the_record(home):
+    """model.npz is written before run.json: a kill between the two leaves the weights an epoch ahead."""
+    from nn_core.jobs.runner import mark_failed
+    from nn_core.network import build_network
+    from nn_core.store.model_file import SavedModel, save_model
+    from nn_core.store.runstore import model_path
+    from nn_core.train import EpochMetrics
+
+    record = stored("run-0105", epochs=10)
+    record.status = "running"
+    history = [EpochMetrics(e, 1.0 / e, 0.5, 1.0, 0.5, 0.05, 1.0, 300.0) for e in (1, 2, 3)]
+    record.history, record.epoch_ended_at = history[:2], [time.time()] * 2
+    save_run(record)
+    network = build_network(record.model_config, np.random.default_rng(0))
+    save_model(model_path("run-0105"), SavedModel(network, record.train_config, history))
+    mark_failed("run-0105", RuntimeError("killed"))
+    after = load_run("run-0105")
+    assert after.status == "failed" and after.history == history and len(after.epoch_ended_at) == 3
+    assert "last finished epoch (3)" in after.message

@@ -27,6 +27,7 @@ from nn_core.data.local import ENV_VAR as DATA_ENV_VAR
 from nn_core.experiment import TrainingData, load_training_data, make_trainer
 from nn_core.jobs.commands import Commands, end_progress, read_commands, stop_requested, write_progress
 from nn_core.jobs.commands import request_stop as request_stop  # re-exported: the stop is a command
+from nn_core.store.model_file import ModelFileError, SavedModel
 from nn_core.store.paths import HOME_ENV_VAR
 from nn_core.store.runstore import (
     RunRecord,
@@ -72,10 +73,28 @@ def _load_state(trainer: Trainer, record: RunRecord) -> None:
         pass
 
 
+def adopt_saved_epochs(record: RunRecord) -> SavedModel | None:
+    """The run's saved model, after taking into ``record`` the epochs it holds beyond the record's.
+
+    Weights are written before the record, so a worker killed between the two leaves a model one
+    epoch ahead of run.json; that epoch finished, and the model file carries its metrics.
+    """
+    try:
+        saved = load_run_model(record.run_id)
+    except (ModelFileError, RunStoreError, OSError):  # no weights yet, or damaged: nothing to adopt
+        return None
+    extra = saved.history[len(record.history) :]
+    if extra and [r.epoch for r in saved.history[: len(record.history)]] == [r.epoch for r in record.history]:
+        record.history.extend(extra)
+        ended = model_path(record.run_id).stat().st_mtime
+        record.epoch_ended_at.extend([ended] * (len(record.history) - len(record.epoch_ended_at)))
+    return saved
+
+
 def _resume_weights(trainer: Trainer, record: RunRecord) -> None:
     """Start from the run's saved weights, epoch and step counter, and the optimizer and shuffling
     state the previous worker kept (a fresh one when there is none)."""
-    saved = load_run_model(record.run_id)
+    saved = adopt_saved_epochs(record) or load_run_model(record.run_id)
     trainer.network.set_weights(saved.network.params())
     trainer.epoch = len(record.history)
     trainer.step = trainer.epoch * trainer.steps_per_epoch  # keeps the schedule where it was
@@ -187,6 +206,7 @@ def mark_failed(run_id: str, error: BaseException) -> None:
         return
     if record.status != RunStatus.RUNNING:
         return
+    adopt_saved_epochs(record)
     kept = (
         f"its last finished epoch ({record.epochs_done}) is kept: Resume goes on from there"
         if record.epochs_done
