@@ -37,8 +37,11 @@ DEFAULT_VALUES = {
 HELP = "Comma-separated values (hidden layers as 256-128), or low..high for a range (log-spaced for lr and weight decay)."
 
 
-def _start(owner: str, points: list[SweepPoint]) -> None:
+def _start(owner: str, model_config: ModelConfig, train_config: TrainConfig) -> None:
+    """Start the sweep the planner's widgets describe now (a click can come before the rerun that
+    a just-typed value caused has drawn the button again, so the plan is read here, not passed in)."""
     try:
+        points = _plan(model_config, train_config)
         sweep = start_sweep(owner, points)
     except (ConfigError, ExecutorError, RunStoreError, OSError) as err:
         st.session_state[MESSAGE] = ("error", f"The sweep could not start: {err}")
@@ -64,7 +67,21 @@ def _open_on_draw_page(key: str) -> None:
     set_current_model(key)  # the Draw page's picker key of the run (ui.model_choices)
 
 
-def _planner(model_config: ModelConfig, train_config: TrainConfig) -> list[SweepPoint] | None:
+def _plan(model_config: ModelConfig, train_config: TrainConfig) -> list[SweepPoint]:
+    """The runs the planner's widgets describe (``ConfigError`` for values that cannot run)."""
+    state = st.session_state
+    names = state.get("sweep_settings", ["lr", "batch_size"])
+    varies = [
+        parse_vary(f"{name}={state.get(f'sweep_values_{name}', DEFAULT_VALUES[name])}") for name in names
+    ]
+    random_runs = int(state.get("sweep_random", 8)) if state.get("sweep_mode") == "random" else 0
+    return expand(
+        model_config, train_config, varies, seeds=int(state.get("sweep_seeds", 1)), random_runs=random_runs
+    )
+
+
+def _planner(model_config: ModelConfig, train_config: TrainConfig) -> bool:
+    """The planner's widgets and what they add up to; False when the values cannot run."""
     names = st.multiselect(
         f"Settings to vary (up to {MAX_SETTINGS})",
         list(DEFAULT_VALUES),
@@ -72,33 +89,22 @@ def _planner(model_config: ModelConfig, train_config: TrainConfig) -> list[Sweep
         max_selections=MAX_SETTINGS,
         key="sweep_settings",
     )
-    texts = {
-        name: st.text_input(f"Values of {name}", DEFAULT_VALUES[name], key=f"sweep_values_{name}", help=HELP)
-        for name in names
-    }
+    for name in names:
+        st.text_input(f"Values of {name}", DEFAULT_VALUES[name], key=f"sweep_values_{name}", help=HELP)
     a, b, c = st.columns(3)
     mode = a.radio("Combinations", ("grid", "random"), horizontal=True, key="sweep_mode")
-    n_random = b.number_input("Random runs", 1, 50, 8, key="sweep_random", disabled=mode == "grid")
-    seeds = c.number_input(
-        "Seeds", 1, 5, 1, key="sweep_seeds", help="Repeat each combination with other seeds."
-    )
+    b.number_input("Random runs", 1, 50, 8, key="sweep_random", disabled=mode == "grid")
+    c.number_input("Seeds", 1, 5, 1, key="sweep_seeds", help="Repeat each combination with other seeds.")
     try:
-        varies = [parse_vary(f"{name}={text}") for name, text in texts.items()]
-        points = expand(
-            model_config,
-            train_config,
-            varies,
-            seeds=int(seeds),
-            random_runs=int(n_random) if mode == "random" else 0,
-        )
+        points = _plan(model_config, train_config)
     except ConfigError as err:
         st.error(f"This sweep cannot run: {err}.", icon=":material/block:")
-        return None
+        return False
     st.caption(
         f"{len(points)} runs of {train_config.epochs} epochs each, the other settings as on the left; "
         f"at most {max_running()} train at once, and other people's runs take turns with yours."
     )
-    return points
+    return True
 
 
 def render_sweep_section(
@@ -110,13 +116,13 @@ def render_sweep_section(
         if model_config is None or train_config is None:
             st.info("Fix the settings on the left first: a sweep varies them.")
         else:
-            points = _planner(model_config, train_config)
+            runnable = _planner(model_config, train_config)
             st.button(
                 "Start sweep",
                 icon=":material/play_arrow:",
-                disabled=points is None,
+                disabled=not runnable,
                 on_click=_start,
-                args=(owner, points or []),
+                args=(owner, model_config, train_config),
                 key="sweep_start",
             )
     kind, text = st.session_state.pop(MESSAGE, (None, ""))
