@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from nn_core.experiment import load_training_data, make_trainer
@@ -59,12 +60,26 @@ def open_draw_page(page, url: str) -> object:
 
 
 def stroke(page, canvas, points, steps: int = 12) -> None:
-    box = canvas.bounding_box()
+    deadline = time.monotonic() + 30
+    while (box := canvas.bounding_box()) is None:  # a rerun (a model switch) may be mounting it again
+        assert time.monotonic() < deadline, "the canvas never settled"
+        page.wait_for_timeout(100)
     page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
     page.mouse.down()
     for x, y in points[1:]:
         page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
     page.mouse.up()
+
+
+def scroll_to_last(page, locator, tries: int = 10) -> None:
+    """Scroll the last match into view, again if a rerun replaced it meanwhile (the diagram redraws)."""
+    for _ in range(tries - 1):
+        try:
+            locator.last.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except PlaywrightError:
+            page.wait_for_timeout(300)
+    locator.last.scroll_into_view_if_needed(timeout=5_000)
 
 
 def first_stroke(page, canvas, points) -> None:
@@ -142,10 +157,10 @@ def test_look_inside_shows_activations_and_units(page, app_url, mlp_in_home):
     charts = page.locator("[data-testid=stPlotlyChart]")
     expect(charts).to_have_count(4, timeout=10_000)  # probabilities, network diagram, activations, units
     wait_for_app(page)  # the toggle's rerun may still replace the charts
-    charts.last.scroll_into_view_if_needed()  # charts below the fold are drawn when scrolled to
+    scroll_to_last(page, charts)  # charts below the fold are drawn when scrolled to
     expect(page.get_by_text(re.compile(r"^Layer 1: \d+ relu units$"))).to_be_visible(timeout=10_000)
     expect(page.get_by_text(re.compile(r"^unit \d+: \+\d"))).to_have_count(8)
-    charts.last.scroll_into_view_if_needed()
+    scroll_to_last(page, charts)
     screenshot(page, "draw-look-inside")
     assert_healthy(page)
 
